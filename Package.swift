@@ -1,0 +1,40 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mailaudit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mailaudit", targets: ["mailaudit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries from Debian: libcurl4-openssl-dev, libpsl-dev, libidn2-dev.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CPSL", pkgConfig: "libpsl",
+                       providers: [.apt(["libpsl-dev"])]),
+        .systemLibrary(name: "CIDN2", pkgConfig: "libidn2",
+                       providers: [.apt(["libidn2-dev"])]),
+
+        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "DoH", dependencies: ["Curl"]),
+        .target(name: "MailDomain", dependencies: [
+            "DoH", "Curl", "CPSL", "CIDN2",
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        .executableTarget(name: "mailaudit", dependencies: [
+            "MailDomain", "DoH", "Curl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "DoHTests", dependencies: ["DoH"]),
+        .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", "Yams"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

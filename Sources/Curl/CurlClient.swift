@@ -1,0 +1,110 @@
+import CCurl
+import Foundation
+
+private let curlGlobalInit: Void = { curl_global_init(mailaudit_curl_global_default()) }()
+
+/// An HTTP client over one libcurl multi handle, driven by a dedicated thread.
+///
+/// libcurl's easy interface blocks; running it on Swift's cooperative pool would starve other
+/// tasks. Here every transfer is added to a multi handle that one thread polls, and callers
+/// simply `await perform(_:)`. HTTP/2 multiplexing lets many transfers to the same host share
+/// a connection.
+public final class CurlClient: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var waiting: [Transfer] = []
+    private var running: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var stopping = false
+    private let stopped = DispatchSemaphore(value: 0)
+
+    /// - Parameter maxConnectionsPerHost: a bound on parallel connections to one host; with
+    ///   HTTP/2 most transfers share one anyway.
+    public init(maxConnectionsPerHost: Int = 4, maxTotalConnections: Int = 64) {
+        _ = curlGlobalInit
+        multi = curl_multi_init()!
+        _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, mailaudit_curl_pipe_multiplex())
+        _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
+        _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxTotalConnections)
+        let thread = Thread { [unowned self] in self.runLoop() }
+        thread.name = "mailaudit.curl"
+        thread.start()
+    }
+
+    deinit {
+        shutdown()
+        curl_multi_cleanup(multi)
+    }
+
+    /// Stops the transfer thread; transfers still under way fail with `HTTPFailure.shutDown`.
+    /// Safe to call more than once.
+    public func shutdown() {
+        lock.lock()
+        if stopping { lock.unlock(); return }
+        stopping = true
+        lock.unlock()
+        curl_multi_wakeup(multi)
+        stopped.wait()
+    }
+
+    public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let transfer = try Transfer(request: request)
+        return try await withCheckedThrowingContinuation { continuation in
+            transfer.continuation = continuation
+            lock.lock()
+            if stopping {
+                lock.unlock()
+                continuation.resume(throwing: HTTPFailure.shutDown)
+                return
+            }
+            waiting.append(transfer)
+            lock.unlock()
+            curl_multi_wakeup(multi)
+        }
+    }
+
+    private func runLoop() {
+        var stillRunning: Int32 = 0
+        while true {
+            lock.lock()
+            let stop = stopping
+            let newcomers = waiting
+            waiting.removeAll()
+            lock.unlock()
+            if stop {
+                for transfer in newcomers { transfer.continuation?.resume(throwing: HTTPFailure.shutDown) }
+                break
+            }
+            for transfer in newcomers {
+                if curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
+                    running[transfer.easy] = transfer
+                } else {
+                    transfer.continuation?.resume(throwing: HTTPFailure.other(url: transfer.request.url, code: -1, message: "curl_multi_add_handle failed"))
+                }
+            }
+            curl_multi_perform(multi, &stillRunning)
+            collectFinished()
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (easy, transfer) in running {
+            curl_multi_remove_handle(multi, easy)
+            transfer.continuation?.resume(throwing: HTTPFailure.shutDown)
+        }
+        running.removeAll()
+        stopped.signal()
+    }
+
+    private func collectFinished() {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let transfer = running.removeValue(forKey: easy) else { continue }
+            let code = mailaudit_curl_msg_result(message)
+            let outcome = transfer.outcome(code: code)
+            curl_multi_remove_handle(multi, easy)
+            // The transfer (and its easy handle) is freed when the last reference goes, here.
+            let continuation = transfer.continuation
+            transfer.continuation = nil
+            continuation?.resume(with: outcome.mapError { $0 as Error })
+        }
+    }
+}

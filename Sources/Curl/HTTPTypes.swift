@@ -1,0 +1,88 @@
+import Foundation
+
+/// What to fetch and under which limits. Redirects are never followed and TLS is always verified:
+/// a caller that needs a private CA passes its file in `caFile`.
+public struct HTTPRequest: Sendable {
+    public enum Method: Sendable, Equatable {
+        case get
+        case post(body: [UInt8])
+    }
+
+    /// How to speak HTTP/2: negotiated over TLS (the default), or spoken in clear with prior
+    /// knowledge (h2c), which only a `http://` URL on a test fixture should use.
+    public enum HTTPVersion: Sendable { case negotiate, http2OverTLS, http2PriorKnowledge }
+
+    public var url: String
+    public var method: Method = .get
+    public var headers: [String] = []
+    public var caFile: String?
+    public var timeout: Duration = .seconds(10)
+    public var connectTimeout: Duration = .seconds(5)
+    /// Bodies larger than this end the transfer with `HTTPFailure.bodyTooLarge`.
+    public var maxBodyBytes: Int = 1 << 20
+    /// Pre-resolved addresses ("host:port:address"), so curl never asks the system resolver.
+    public var resolve: [String] = []
+    public var httpVersion: HTTPVersion = .negotiate
+    /// `http://` is refused unless the caller opts in (only h2c test fixtures do).
+    public var allowPlainHTTP = false
+    /// Ask for the server's certificate chain details (subject, issuer, expiry) for evidence.
+    public var wantCertificateInfo = false
+
+    public init(url: String) { self.url = url }
+}
+
+public struct CertificateSummary: Sendable, Codable, Equatable {
+    public var subject: String?
+    public var issuer: String?
+    public var notBefore: String?
+    public var notAfter: String?
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header fields of the final response, names lower-cased, in the order received.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    public var effectiveURL: String
+    public var primaryIP: String?
+    public var httpVersion: String
+    public var certificate: CertificateSummary?
+    public var elapsed: Duration
+
+    public func header(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return headers.last(where: { $0.name == lower })?.value
+    }
+
+    public var contentType: String? { header("content-type") }
+}
+
+/// Why a transfer produced no usable response. The message is curl's own, with the host.
+public enum HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    case timedOut(url: String, message: String)
+    case tls(url: String, message: String)
+    case connection(url: String, message: String)
+    case bodyTooLarge(url: String, limit: Int)
+    case refusedURL(url: String, reason: String)
+    case other(url: String, code: Int, message: String)
+    case shutDown
+
+    public var description: String {
+        switch self {
+        case let .timedOut(url, message): return "\(url): timed out (\(message))"
+        case let .tls(url, message): return "\(url): TLS failure: \(message)"
+        case let .connection(url, message): return "\(url): could not connect: \(message)"
+        case let .bodyTooLarge(url, limit): return "\(url): response body larger than \(limit) bytes"
+        case let .refusedURL(url, reason): return "\(url): refused: \(reason)"
+        case let .other(url, code, message): return "\(url): curl error \(code): \(message)"
+        case .shutDown: return "the HTTP client was shut down"
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}

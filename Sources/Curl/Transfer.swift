@@ -1,0 +1,215 @@
+import CCurl
+import Foundation
+
+/// One easy handle and everything it owns. Every C resource it allocates is released in
+/// `deinit`, so a transfer that fails at any point frees what it took.
+final class Transfer {
+    let request: HTTPRequest
+    let easy: UnsafeMutableRawPointer
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let started = ContinuousClock.now
+
+    var body: [UInt8] = []
+    var headers: [(name: String, value: String)] = []
+    var statusLine = ""
+    var exceededBodyLimit = false
+    var continuation: CheckedContinuation<HTTPResponse, Error>?
+
+    init(request: HTTPRequest) throws {
+        guard let easy = curl_easy_init() else {
+            throw HTTPFailure.other(url: request.url, code: -1, message: "curl_easy_init failed")
+        }
+        self.easy = easy
+        self.request = request
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        try configure()
+    }
+
+    deinit {
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        curl_slist_free_all(resolveList)
+        errorBuffer.deallocate()
+    }
+
+    private func configure() throws {
+        let lower = request.url.lowercased()
+        let isHTTPS = lower.hasPrefix("https://")
+        guard isHTTPS || (request.allowPlainHTTP && lower.hasPrefix("http://")) else {
+            throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
+        }
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_URL, request.url))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, request.allowPlainHTTP ? "https,http" : "https"))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()))
+        if let caFile = request.caFile {
+            try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_CAINFO, caFile))
+        }
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.milliseconds))
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds))
+        try check(mailaudit_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes)))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_USERAGENT, "mailaudit/1"))
+        // Wait for an existing connection to multiplex on rather than opening another one:
+        // hundreds of DoH queries then share one HTTP/2 connection.
+        try check(mailaudit_curl_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
+        switch request.httpVersion {
+        case .negotiate: break
+        case .http2OverTLS:
+            try check(mailaudit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2tls()))
+        case .http2PriorKnowledge:
+            try check(mailaudit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2_prior()))
+        }
+        if request.wantCertificateInfo {
+            try check(mailaudit_curl_setopt_long(easy, CURLOPT_CERTINFO, 1))
+        }
+        for line in request.headers { headerList = curl_slist_append(headerList, line) }
+        if headerList != nil { try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_HTTPHEADER, headerList)) }
+        for entry in request.resolve { resolveList = curl_slist_append(resolveList, entry) }
+        if resolveList != nil { try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_RESOLVE, resolveList)) }
+        if case let .post(body) = request.method {
+            try check(mailaudit_curl_setopt_long(easy, CURLOPT_POST, 1))
+            try check(mailaudit_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count))
+            // COPYPOSTFIELDS: curl keeps its own copy, so the Swift array need not outlive this call.
+            try body.withUnsafeBytes { raw in
+                try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
+            }
+        }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        try check(mailaudit_curl_setopt_write(easy, transferWriteCallback))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
+        try check(mailaudit_curl_setopt_header(easy, transferHeaderCallback))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+    }
+
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else {
+            throw HTTPFailure.other(url: request.url, code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
+        }
+    }
+
+    func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if body.count + bytes.count > request.maxBodyBytes {
+            exceededBodyLimit = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    func appendHeaderLine(_ line: String) {
+        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.hasPrefix("HTTP/") {
+            // A new status line starts a new response (after 100-continue, say): forget the old headers.
+            statusLine = trimmed
+            headers.removeAll()
+        } else if let colon = trimmed.firstIndex(of: ":") {
+            let name = trimmed[..<colon].lowercased()
+            let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append((name, value))
+        }
+    }
+
+    /// The outcome of a finished transfer, read from the handle before it is cleaned up.
+    func outcome(code: CURLcode) -> Result<HTTPResponse, HTTPFailure> {
+        let url = request.url
+        if exceededBodyLimit || code == CURLE_FILESIZE_EXCEEDED {
+            return .failure(.bodyTooLarge(url: url, limit: request.maxBodyBytes))
+        }
+        guard code == CURLE_OK else {
+            var message = String(cString: errorBuffer)
+            if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+            switch code {
+            case CURLE_OPERATION_TIMEDOUT: return .failure(.timedOut(url: url, message: message))
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+                 CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR:
+                return .failure(.tls(url: url, message: message))
+            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_RECV_ERROR, CURLE_SEND_ERROR,
+                 CURLE_GOT_NOTHING, CURLE_HTTP2, CURLE_HTTP2_STREAM:
+                return .failure(.connection(url: url, message: message))
+            default:
+                return .failure(.other(url: url, code: Int(code.rawValue), message: message))
+            }
+        }
+        var status = 0
+        _ = mailaudit_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var effective: UnsafeMutablePointer<CChar>?
+        _ = mailaudit_curl_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+        var ip: UnsafeMutablePointer<CChar>?
+        _ = mailaudit_curl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
+        var version = 0
+        _ = mailaudit_curl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        return .success(HTTPResponse(
+            status: status,
+            headers: headers,
+            body: body,
+            effectiveURL: effective.map { String(cString: $0) } ?? url,
+            primaryIP: ip.map { String(cString: $0) },
+            httpVersion: Self.versionName(version),
+            certificate: request.wantCertificateInfo ? leafCertificate() : nil,
+            elapsed: ContinuousClock.now - started))
+    }
+
+    private static func versionName(_ version: Int) -> String {
+        switch version {
+        case CURL_HTTP_VERSION_1_0: return "HTTP/1.0"
+        case CURL_HTTP_VERSION_1_1: return "HTTP/1.1"
+        case CURL_HTTP_VERSION_2_0: return "HTTP/2"
+        case CURL_HTTP_VERSION_3: return "HTTP/3"
+        default: return "HTTP"
+        }
+    }
+
+    /// Subject, issuer and validity of the server's own certificate (the first of the chain).
+    private func leafCertificate() -> CertificateSummary? {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard mailaudit_curl_getinfo_certinfo(easy, &info) == CURLE_OK, let info,
+              info.pointee.num_of_certs > 0, let first = info.pointee.certinfo?[0] else { return nil }
+        var summary = CertificateSummary()
+        var node: UnsafeMutablePointer<curl_slist>? = first
+        while let current = node {
+            if let data = current.pointee.data {
+                let line = String(cString: data)
+                if let colon = line.firstIndex(of: ":") {
+                    let key = String(line[..<colon])
+                    let value = String(line[line.index(after: colon)...])
+                    switch key {
+                    case "Subject": summary.subject = value
+                    case "Issuer": summary.issuer = value
+                    case "Start date": summary.notBefore = value
+                    case "Expire date": summary.notAfter = value
+                    default: break
+                    }
+                }
+            }
+            node = current.pointee.next
+        }
+        return summary
+    }
+}
+
+private let transferWriteCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    data, size, count, user in
+    guard let user else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    let length = size * count
+    guard length > 0, let data else { return length }
+    // Returning less than `length` makes curl abort with CURLE_WRITE_ERROR: that is the body cap.
+    return transfer.appendBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private let transferHeaderCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    data, size, count, user in
+    guard let user, let data else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
+    let length = size * count
+    let bytes = UnsafeRawBufferPointer(start: data, count: length)
+    transfer.appendHeaderLine(String(decoding: bytes, as: UTF8.self))
+    return length
+}

@@ -1,0 +1,171 @@
+import Curl
+import Foundation
+
+public struct DoHConfiguration: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    /// The resolver's URL template without variables, e.g. `https://dns.example/dns-query`.
+    public var url: String
+    public var caFile: String?
+    public var method: Method = .post
+    /// Per-attempt time-out; each question is tried once more after a time-out or failure.
+    public var timeout: Duration = .seconds(5)
+    public var retries = 1
+    /// DoH requests in flight at once, across all questions.
+    public var maxConcurrentRequests = 32
+    /// Longest time an answer is reused, whatever its TTL.
+    public var maxCacheSeconds: UInt32 = 3600
+    /// How long a failure is remembered, so that 500 domains sharing a broken include do not
+    /// each wait for their own time-out.
+    public var errorCacheSeconds: UInt32 = 60
+
+    public init(url: String, caFile: String? = nil) {
+        self.url = url
+        self.caFile = caFile
+    }
+}
+
+/// Counters that show how much the cache and de-duplication saved.
+public struct ResolverStatistics: Sendable, Codable, Equatable {
+    /// Questions asked of the resolver by the checks.
+    public var questions = 0
+    /// Of those, answered from the cache.
+    public var cacheHits = 0
+    /// Of those, joined a query for the same question already under way.
+    public var joinedInFlight = 0
+    /// HTTP requests sent to the DoH server, retries included.
+    public var httpRequests = 0
+    public var retries = 0
+}
+
+/// A DNS-over-HTTPS resolver (RFC 8484) with a cache and in-flight de-duplication: however many
+/// checks ask the same question at once, it is sent once.
+public actor DoHResolver: DNSResolving {
+    private enum Entry {
+        case pending(Task<(DNSLookup, UInt32), Never>)
+        case ready(DNSLookup, expires: ContinuousClock.Instant)
+    }
+
+    private let configuration: DoHConfiguration
+    private let client: CurlClient
+    private let limiter: AsyncLimiter
+    private var entries: [String: Entry] = [:]
+    private var counters = ResolverStatistics()
+
+    public init(configuration: DoHConfiguration, client: CurlClient) {
+        self.configuration = configuration
+        self.client = client
+        limiter = AsyncLimiter(limit: configuration.maxConcurrentRequests)
+    }
+
+    public var statistics: ResolverStatistics { counters }
+
+    public func lookup(_ name: String, _ type: RecordType) async -> DNSLookup {
+        let normalized = DNSName.normalize(name)
+        let key = "\(type.rawValue) \(normalized)"
+        counters.questions += 1
+        switch entries[key] {
+        case let .ready(lookup, expires) where expires > .now:
+            counters.cacheHits += 1
+            return lookup
+        case let .pending(task):
+            counters.joinedInFlight += 1
+            return await task.value.0
+        default:
+            break
+        }
+        let task = Task { await self.resolve(normalized, type) }
+        entries[key] = .pending(task)
+        let (lookup, seconds) = await task.value
+        entries[key] = .ready(lookup, expires: .now + .seconds(Int(seconds)))
+        return lookup
+    }
+
+    private func countRequest(retry: Bool) {
+        counters.httpRequests += 1
+        if retry { counters.retries += 1 }
+    }
+
+    /// Asks the server, retrying once after a failure that another attempt might cure.
+    private func resolve(_ name: String, _ type: RecordType) async -> (DNSLookup, UInt32) {
+        let query: [UInt8]
+        do {
+            query = try DNSQueryEncoder.encode(name: name, type: type)
+        } catch {
+            return (DNSLookup(name: name, type: type, status: .error("\(error)")), 0)
+        }
+        var last = DNSLookup(name: name, type: type, status: .error("not asked"))
+        for attempt in 0...configuration.retries {
+            countRequest(retry: attempt > 0)
+            let outcome = await limiter.run { await self.exchange(query, name: name, type: type) }
+            switch outcome {
+            case let .answered(lookup, seconds):
+                if case .error = lookup.status, attempt < configuration.retries { last = lookup; continue }
+                return (lookup, lookup.isError ? configuration.errorCacheSeconds : seconds)
+            case let .failed(lookup):
+                last = lookup
+            }
+        }
+        return (last, configuration.errorCacheSeconds)
+    }
+
+    private enum Exchange: Sendable {
+        case answered(DNSLookup, cacheSeconds: UInt32)
+        case failed(DNSLookup)
+    }
+
+    private nonisolated func exchange(_ query: [UInt8], name: String, type: RecordType) async -> Exchange {
+        var request: HTTPRequest
+        switch configuration.method {
+        case .get:
+            request = HTTPRequest(url: configuration.url + (configuration.url.contains("?") ? "&" : "?")
+                                  + "dns=" + Base64URL.encode(query))
+        case .post:
+            request = HTTPRequest(url: configuration.url)
+            request.method = .post(body: query)
+            request.headers.append("Content-Type: application/dns-message")
+        }
+        request.headers.append("Accept: application/dns-message")
+        request.caFile = configuration.caFile
+        request.timeout = configuration.timeout
+        request.connectTimeout = configuration.timeout
+        request.maxBodyBytes = 65_535
+        request.httpVersion = configuration.url.lowercased().hasPrefix("http://") ? .http2PriorKnowledge : .http2OverTLS
+        request.allowPlainHTTP = configuration.url.lowercased().hasPrefix("http://")
+        let observedAt = Date()
+        func failure(_ why: String) -> DNSLookup {
+            DNSLookup(name: name, type: type, status: .error(why), observedAt: observedAt)
+        }
+        let response: HTTPResponse
+        do {
+            response = try await client.perform(request)
+        } catch {
+            return .failed(failure("DoH request failed: \(error)"))
+        }
+        guard response.status == 200 else {
+            return .failed(failure("DoH server answered HTTP \(response.status)"))
+        }
+        let mediaType = response.contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/dns-message" else {
+            return .failed(failure("DoH server answered with content type \(response.contentType ?? "none"), not application/dns-message"))
+        }
+        let message: DNSMessage
+        do {
+            message = try DNSMessageParser.parse(response.body)
+        } catch {
+            return .failed(failure("\(error)"))
+        }
+        guard message.id == 0 else { return .failed(failure("the reply has ID \(message.id), the query had 0")) }
+        let lookup = DNSLookup.from(message: message, name: name, type: type, observedAt: observedAt)
+        return .answered(lookup, cacheSeconds: DNSLookup.cacheSeconds(for: message, cap: configuration.maxCacheSeconds))
+    }
+}
+
+enum Base64URL {
+    static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+}

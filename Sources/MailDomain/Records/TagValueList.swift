@@ -1,0 +1,111 @@
+/// One `name=value` pair of a tag list, as DMARC, MTA-STS, TLS-RPT and DKIM records write them.
+public struct Tag: Sendable, Equatable {
+    public var name: String
+    public var value: String
+}
+
+/// Splits `tag=value; tag=value` text. Whitespace around names, values and separators is
+/// dropped; a final separator is allowed, an empty tag between two separators is not.
+enum TagValueList {
+    static let whitespace: Set<Character> = [" ", "\t", "\r", "\n"]
+
+    /// - Parameters:
+    ///   - caseSensitiveNames: DKIM's tag names are case-sensitive (RFC 6376 3.2); DMARC's are not.
+    ///   - blankAfterLastSeparator: whether "; " may end the list (DKIM's grammar says no).
+    static func parse(_ text: String, separator: Character = ";", caseSensitiveNames: Bool = false,
+                      blankAfterLastSeparator: Bool = true) -> Result<[Tag], RecordSyntaxError> {
+        var tags: [Tag] = []
+        let parts = text.split(separator: separator, omittingEmptySubsequences: false)
+        for (index, rawPart) in parts.enumerated() {
+            let part = trim(rawPart)
+            if part.isEmpty {
+                let isLast = index == parts.count - 1 && index > 0
+                if isLast && (blankAfterLastSeparator || rawPart.isEmpty) { break }   // trailing separator
+                return .failure(RecordSyntaxError("empty tag at position \(index + 1)"))
+            }
+            guard let equals = part.firstIndex(of: "=") else {
+                return .failure(RecordSyntaxError("\"\(part)\" is not of the form tag=value"))
+            }
+            let name = trim(part[..<equals])
+            let value = trim(part[part.index(after: equals)...])
+            guard let first = name.first, first.isASCII, first.isLetter,
+                  name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+                return .failure(RecordSyntaxError("\"\(name)\" is not a valid tag name"))
+            }
+            if tags.contains(where: { caseSensitiveNames ? $0.name == name : $0.name.lowercased() == name.lowercased() }) {
+                return .failure(RecordSyntaxError("tag \"\(name)\" appears twice"))
+            }
+            tags.append(Tag(name: name, value: value))
+        }
+        return .success(tags)
+    }
+
+    static func trim<S: StringProtocol>(_ text: S) -> String {
+        var slice = Substring(text)
+        while let first = slice.first, whitespace.contains(first) { slice.removeFirst() }
+        while let last = slice.last, whitespace.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}
+
+/// A record that does not follow its specification's grammar; the text says where.
+public struct RecordSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Report destinations of DMARC and TLS-RPT: `scheme:rest`, with DMARC's optional `!size`.
+public struct ReportURI: Sendable, Equatable, Codable {
+    public var uri: String
+    public var scheme: String
+    /// For `mailto:` URIs, the address's domain.
+    public var mailDomain: String?
+
+    static func parse(_ text: String, allowSizeLimit: Bool) -> Result<ReportURI, RecordSyntaxError> {
+        var uri = TagValueList.trim(text)
+        if allowSizeLimit, let bang = uri.lastIndex(of: "!") {
+            let limit = uri[uri.index(after: bang)...]
+            let digits = limit.prefix(while: { $0.isASCII && $0.isNumber })
+            let unit = limit.dropFirst(digits.count)
+            guard !digits.isEmpty, digits.count <= 15, unit.count <= 1,
+                  unit.isEmpty || "kmgtKMGT".contains(unit.first!) else {
+                return .failure(RecordSyntaxError("\"\(text)\" has a malformed size limit"))
+            }
+            uri = String(uri[..<bang])
+        }
+        guard let colon = uri.firstIndex(of: ":") else {
+            return .failure(RecordSyntaxError("\"\(text)\" is not a URI (no scheme)"))
+        }
+        let scheme = uri[..<colon].lowercased()
+        guard let first = scheme.first, first.isLetter,
+              scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) }) else {
+            return .failure(RecordSyntaxError("\"\(text)\" is not a URI (bad scheme)"))
+        }
+        let rest = uri[uri.index(after: colon)...]
+        guard !rest.isEmpty, !rest.contains(where: { $0 == " " || $0 == "\t" || $0 == "," || $0 == ";" }) else {
+            return .failure(RecordSyntaxError("\"\(text)\" is not a URI"))
+        }
+        var mailDomain: String?
+        if scheme == "mailto" {
+            let address = rest.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
+            guard let at = address.lastIndex(of: "@"), at != address.startIndex,
+                  address.index(after: at) != address.endIndex else {
+                return .failure(RecordSyntaxError("\"\(text)\" is not a mail address"))
+            }
+            mailDomain = address[address.index(after: at)...].lowercased()
+        }
+        return .success(ReportURI(uri: uri, scheme: scheme, mailDomain: mailDomain))
+    }
+
+    static func parseList(_ text: String, allowSizeLimit: Bool) -> Result<[ReportURI], RecordSyntaxError> {
+        var uris: [ReportURI] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            switch parse(String(item), allowSizeLimit: allowSizeLimit) {
+            case let .success(uri): uris.append(uri)
+            case let .failure(error): return .failure(error)
+            }
+        }
+        return .success(uris)
+    }
+}
