@@ -27,14 +27,16 @@ let package = Package(
             "DoH", "Curl", "CPSL", "CIDN2",
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
+        .target(name: "Report", dependencies: ["MailDomain"]),
         .executableTarget(name: "mailaudit", dependencies: [
-            "MailDomain", "DoH", "Curl",
+            "MailDomain", "DoH", "Curl", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "DoHTests", dependencies: ["DoH"]),
         .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", "Yams"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report"]),
     ],
     swiftLanguageModes: [.v5]
 )

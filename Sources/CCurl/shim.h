@@ -25,12 +25,7 @@ static inline CURLcode mailaudit_curl_msg_result(const CURLMsg *m) { return m->d
 
 /* Values that are macros (not importable) in curl.h */
 static inline long mailaudit_curl_http_version_2tls(void) { return CURL_HTTP_VERSION_2TLS; }
-static inline long mailaudit_curl_http_version_2_prior(void) { return CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE; }
-static inline long mailaudit_curl_proto_https(void) { return CURLPROTO_HTTPS; }
-static inline long mailaudit_curl_proto_http(void) { return CURLPROTO_HTTP; }
-static inline long mailaudit_curl_proto_smtp(void) { return CURLPROTO_SMTP; }
 static inline long mailaudit_curl_sslversion_tlsv1_2(void) { return CURL_SSLVERSION_TLSv1_2; }
-static inline long mailaudit_curl_usessl_all(void) { return CURLUSESSL_ALL; }
 static inline long mailaudit_curl_pipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
 static inline long mailaudit_curl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
 #endif

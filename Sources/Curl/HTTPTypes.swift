@@ -8,9 +8,8 @@ public struct HTTPRequest: Sendable {
         case post(body: [UInt8])
     }
 
-    /// How to speak HTTP/2: negotiated over TLS (the default), or spoken in clear with prior
-    /// knowledge (h2c), which only a `http://` URL on a test fixture should use.
-    public enum HTTPVersion: Sendable { case negotiate, http2OverTLS, http2PriorKnowledge }
+    /// Let curl negotiate, or insist on HTTP/2 over TLS (DoH, RFC 8484 5.2).
+    public enum HTTPVersion: Sendable { case negotiate, http2OverTLS }
 
     public var url: String
     public var method: Method = .get
@@ -23,8 +22,6 @@ public struct HTTPRequest: Sendable {
     /// Pre-resolved addresses ("host:port:address"), so curl never asks the system resolver.
     public var resolve: [String] = []
     public var httpVersion: HTTPVersion = .negotiate
-    /// `http://` is refused unless the caller opts in (only h2c test fixtures do).
-    public var allowPlainHTTP = false
     /// Ask for the server's certificate chain details (subject, issuer, expiry) for evidence.
     public var wantCertificateInfo = false
 

@@ -36,13 +36,11 @@ final class Transfer {
     }
 
     private func configure() throws {
-        let lower = request.url.lowercased()
-        let isHTTPS = lower.hasPrefix("https://")
-        guard isHTTPS || (request.allowPlainHTTP && lower.hasPrefix("http://")) else {
+        guard request.url.lowercased().hasPrefix("https://") else {
             throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
         }
         try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_URL, request.url))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, request.allowPlainHTTP ? "https,http" : "https"))
+        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, "https"))
         try check(mailaudit_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
         try check(mailaudit_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
         try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
@@ -63,8 +61,6 @@ final class Transfer {
         case .negotiate: break
         case .http2OverTLS:
             try check(mailaudit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2tls()))
-        case .http2PriorKnowledge:
-            try check(mailaudit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2_prior()))
         }
         if request.wantCertificateInfo {
             try check(mailaudit_curl_setopt_long(easy, CURLOPT_CERTINFO, 1))

@@ -36,6 +36,8 @@ public struct ResolverStatistics: Sendable, Codable, Equatable {
     /// HTTP requests sent to the DoH server, retries included.
     public var httpRequests = 0
     public var retries = 0
+    /// Distinct questions that got an answer (records, NODATA or NXDOMAIN) rather than an error.
+    public var answered = 0
 }
 
 /// A DNS-over-HTTPS resolver (RFC 8484) with a cache and in-flight de-duplication: however many
@@ -77,6 +79,7 @@ public actor DoHResolver: DNSResolving {
         let task = Task { await self.resolve(normalized, type) }
         entries[key] = .pending(task)
         let (lookup, seconds) = await task.value
+        if !lookup.isError { counters.answered += 1 }
         entries[key] = .ready(lookup, expires: .now + .seconds(Int(seconds)))
         return lookup
     }
@@ -130,8 +133,7 @@ public actor DoHResolver: DNSResolving {
         request.timeout = configuration.timeout
         request.connectTimeout = configuration.timeout
         request.maxBodyBytes = 65_535
-        request.httpVersion = configuration.url.lowercased().hasPrefix("http://") ? .http2PriorKnowledge : .http2OverTLS
-        request.allowPlainHTTP = configuration.url.lowercased().hasPrefix("http://")
+        request.httpVersion = .http2OverTLS
         let observedAt = Date()
         func failure(_ why: String) -> DNSLookup {
             DNSLookup(name: name, type: type, status: .error(why), observedAt: observedAt)

@@ -1,0 +1,103 @@
+import DoH
+import Foundation
+
+public enum CheckStatus: String, Codable, Sendable, CaseIterable {
+    case pass, fail, warn
+    case notPresent = "not-present"
+    case error
+    case notApplicable = "not-applicable"
+}
+
+/// One thing observed while checking: a DNS answer or an HTTP response, with when.
+public struct Evidence: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case dns, http }
+    public var kind: Kind
+    /// "TXT _dmarc.example.org" or "GET https://mta-sts.example.org/.well-known/mta-sts.txt".
+    public var query: String
+    /// "NOERROR", "NXDOMAIN", "error: ...", "HTTP 200 text/plain".
+    public var result: String
+    /// Records as a zone file prints them, or the body of an HTTP response (capped).
+    public var data: [String]
+    public var observedAt: Date
+
+    public init(kind: Kind, query: String, result: String, data: [String] = [], observedAt: Date = Date()) {
+        self.kind = kind
+        self.query = query
+        self.result = result
+        self.data = data
+        self.observedAt = observedAt
+    }
+
+    public init(_ lookup: DNSLookup) {
+        var data = lookup.cnameChain.map { "CNAME \($0)." }
+        data += lookup.records.map(\.presentation)
+        self.init(kind: .dns, query: "\(lookup.type) \(lookup.name)", result: lookup.statusText, data: data,
+                  observedAt: lookup.observedAt)
+    }
+}
+
+public struct CheckResult: Codable, Sendable {
+    public var id: String
+    public var status: CheckStatus
+    /// One sentence a non-specialist can read.
+    public var summary: String
+    /// What to do about it, when there is something to do.
+    public var advice: String?
+    public var details: JSONValue
+    public var evidence: [Evidence]
+
+    public init(id: String, status: CheckStatus, summary: String, advice: String? = nil,
+                details: JSONValue = .object([]), evidence: [Evidence] = []) {
+        self.id = id
+        self.status = status
+        self.summary = summary
+        self.advice = advice
+        self.details = details
+        self.evidence = evidence
+    }
+
+    enum CodingKeys: String, CodingKey { case id, status, summary, advice, details, evidence }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(status, forKey: .status)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(advice, forKey: .advice)   // null rather than absent: a stable shape
+        try container.encode(details, forKey: .details)
+        try container.encode(evidence, forKey: .evidence)
+    }
+}
+
+/// What `check-domain` reports for one domain.
+public struct DomainReport: Codable, Sendable {
+    /// The domain as given.
+    public var domain: String
+    /// The domain as checked: lower case, A-labels for internationalised names.
+    public var asciiDomain: String
+    public var checkedAt: Date
+    public var checks: [CheckResult]
+
+    public func check(_ id: String) -> CheckResult? { checks.first { $0.id == id } }
+}
+
+/// Collects the evidence of one check as it runs. Checks that run parts concurrently give each
+/// part its own log and merge them.
+public final class EvidenceLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [Evidence] = []
+
+    public init() {}
+
+    public func add(_ evidence: Evidence) {
+        lock.lock(); defer { lock.unlock() }
+        entries.append(evidence)
+    }
+
+    public func add(_ lookup: DNSLookup) { add(Evidence(lookup)) }
+
+    public var all: [Evidence] {
+        lock.lock(); defer { lock.unlock() }
+        return entries
+    }
+}

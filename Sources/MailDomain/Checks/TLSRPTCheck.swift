@@ -1,0 +1,39 @@
+import DoH
+
+struct TLSRPTCheck {
+    let resolver: DNSResolving
+
+    func run(_ domain: String) async -> CheckResult {
+        let log = EvidenceLog()
+        let answer = await resolver.lookup("_smtp._tls.\(domain)", .txt)
+        log.add(answer)
+        func finish(_ status: CheckStatus, _ summary: String, advice: String? = nil, record: String? = nil,
+                    valid: Bool? = nil, errors: [String] = [], rua: [String] = []) -> CheckResult {
+            CheckResult(id: "tls-rpt", status: status, summary: summary, advice: advice,
+                        details: .object([("record", .optional(record)), ("valid", .optional(valid)),
+                                          ("errors", .strings(errors)), ("rua", .strings(rua))]),
+                        evidence: log.all)
+        }
+        if case let .error(message) = answer.status {
+            return finish(.error, "The TLS-RPT record could not be read: \(message).")
+        }
+        let candidates = answer.texts.filter(TLSRPTRecord.isCandidate)
+        guard !candidates.isEmpty else {
+            return finish(.notPresent, "The domain asks for no TLS reports (TLS-RPT), so failures of encrypted delivery go unseen.",
+                          advice: "Publish _smtp._tls.\(domain) TXT \"v=TLSRPTv1; rua=mailto:...\".")
+        }
+        guard candidates.count == 1 else {
+            return finish(.fail, "There are \(candidates.count) TLS-RPT records; senders then use none (RFC 8460 3).",
+                          advice: "Keep exactly one TLS-RPT record.", valid: false,
+                          errors: ["\(candidates.count) TLS-RPT records"])
+        }
+        switch TLSRPTRecord.parse(candidates[0]) {
+        case let .failure(error):
+            return finish(.fail, "The TLS-RPT record is invalid: \(error.message).", advice: "Correct the record.",
+                          record: candidates[0], valid: false, errors: [error.message])
+        case let .success(record):
+            return finish(.pass, "TLS failures are reported to \(record.reportURIs.map(\.uri).joined(separator: ", ")).",
+                          record: candidates[0], valid: true, rua: record.reportURIs.map(\.uri))
+        }
+    }
+}

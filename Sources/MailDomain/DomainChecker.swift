@@ -1,0 +1,71 @@
+import Curl
+import DoH
+import Foundation
+
+/// Runs every mail-domain check for a domain. Checks run concurrently; all DNS goes through
+/// one resolver, whose cache means a name shared by many domains is asked once.
+public struct DomainChecker: Sendable {
+    public static let checkIDs = ["mx", "spf", "dmarc", "mta-sts", "tls-rpt", "dkim", "provider"]
+
+    let resolver: DNSResolving
+    let fetcher: HTTPSFetcher
+    let settings: DomainCheckSettings
+
+    public init(resolver: DNSResolving, client: CurlClient, settings: DomainCheckSettings) {
+        self.resolver = resolver
+        self.settings = settings
+        fetcher = HTTPSFetcher(client: client, resolver: resolver, caFile: settings.caFile, timeout: settings.httpsTimeout)
+    }
+
+    public func check(_ input: String) async -> DomainReport {
+        let checkedAt = Date()
+        let domain: String
+        do {
+            domain = try DomainNames.asciiName(input)
+        } catch {
+            let checks = Self.checkIDs.map {
+                CheckResult(id: $0, status: .error, summary: "Not checked: \(error).")
+            }
+            return DomainReport(domain: input, asciiDomain: input, checkedAt: checkedAt, checks: checks)
+        }
+        let mxCheck = MXCheck(resolver: resolver)
+        // MTA-STS waits for the MX hosts; ask its record now so both answers arrive together.
+        async let _ = resolver.lookup("_mta-sts.\(domain)", .txt)
+        async let spfOutcome = SPFCheck(resolver: resolver, settings: settings).run(domain)
+        async let dmarc = DMARCCheck(resolver: resolver, settings: settings).run(domain)
+        async let tlsrpt = TLSRPTCheck(resolver: resolver).run(domain)
+        async let dkim = DKIMCheck(resolver: resolver, settings: settings).run(domain)
+        let mxObservation = await mxCheck.observe(domain)
+        async let mx = mxCheck.run(mxObservation)
+        async let mtasts = MTASTSCheck(resolver: resolver, fetcher: fetcher, settings: settings).run(domain, mx: mxObservation)
+        let spf = await spfOutcome
+        async let provider = ProviderCheck(fetcher: fetcher, settings: settings)
+            .run(domain, mx: mxObservation, spfIncludes: spf.includedDomains)
+        let checks = await [mx, spf.result, dmarc, mtasts, tlsrpt, dkim, provider]
+        return DomainReport(domain: input, asciiDomain: domain, checkedAt: checkedAt, checks: checks)
+    }
+
+    /// Checks many domains with at most `concurrency` in progress at once, in input order.
+    public func check(_ domains: [String], concurrency: Int,
+                      progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [DomainReport] {
+        var reports = [DomainReport?](repeating: nil, count: domains.count)
+        await withTaskGroup(of: (Int, DomainReport).self) { group in
+            var next = 0
+            var done = 0
+            func launch() {
+                guard next < domains.count else { return }
+                let index = next
+                next += 1
+                group.addTask { (index, await self.check(domains[index])) }
+            }
+            for _ in 0..<max(1, concurrency) { launch() }
+            for await (index, report) in group {
+                reports[index] = report
+                done += 1
+                progress?(done, domains.count)
+                launch()
+            }
+        }
+        return reports.map { $0! }
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Curl
+import DoH
+import Foundation
+import MailDomain
+import Report
+
+struct CheckDomainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-domain",
+        abstract: "Check the mail security of one or more domains.",
+        discussion: """
+        For each domain: MX (null MX included), SPF (the whole include/redirect tree, with the \
+        RFC 7208 limits of 10 look-ups and 2 void look-ups), DMARC (falling back to the \
+        organisational domain), MTA-STS (record and policy over HTTPS), TLS-RPT, DKIM keys at \
+        known selectors, and the mail provider (Microsoft 365 tenant discovery included).
+
+        Statuses: pass, fail, warn, not-present (looked for, not there), error (could not tell: \
+        time-out, SERVFAIL, bad answer) and not-applicable. An error is never read as absent.
+
+        Examples:
+          mailaudit check-domain cambridge.gov.uk example.org
+          mailaudit check-domain --file domains.txt --format json > out.json
+          mailaudit check-domain example.org --resolver https://dns.example/dns-query --ca-file test-ca.pem
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+    enum Colour: String, ExpressibleByArgument, CaseIterable { case auto, always, never }
+
+    @Argument(help: ArgumentHelp("Domains to check; internationalised names are checked as A-labels.", valueName: "domain"))
+    var domains: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Read domains from a file, one per line ('#' starts a comment; '-' reads standard input).", valueName: "path"))
+    var file: String?
+
+    @Option(name: .long, help: "Output format: text (for people) or json (see the README for the schema).")
+    var format: Format = .text
+
+    @Option(name: .long, help: "Colour in text output: auto (when standard output is a terminal), always or never.")
+    var color: Colour = .auto
+
+    @Flag(name: .shortAndLong, help: "Show records and the evidence (DNS answers, HTTP responses) under each check.")
+    var verbose = false
+
+    @Option(name: .long, help: ArgumentHelp("A DKIM selector to try before the common ones; repeat for more.", valueName: "selector"))
+    var dkimSelector: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Base URL of Microsoft's login service, for tenant discovery.", valueName: "url"))
+    var microsoftLoginUrl: String = "https://login.microsoftonline.com"
+
+    @Flag(name: .long, help: "Do not ask Microsoft whether the domain belongs to an Entra ID tenant.")
+    var noTenantDiscovery = false
+
+    @Option(name: .long, help: ArgumentHelp("Domains checked at once.", valueName: "n"))
+    var concurrency: Int = 16
+
+    @Flag(name: .long, help: "Print resolver statistics (questions, cache hits, DoH requests) to standard error.")
+    var stats = false
+
+    @OptionGroup var network: NetworkOptions
+
+    func validate() throws {
+        guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
+        guard microsoftLoginUrl.lowercased().hasPrefix("https://") else {
+            throw ValidationError("--microsoft-login-url must be an https:// URL")
+        }
+        for selector in dkimSelector {
+            guard !selector.isEmpty, selector.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+                throw ValidationError("--dkim-selector \(selector): a selector is letters, digits, '-', '_' and '.'")
+            }
+        }
+    }
+
+    func run() async throws {
+        var inputs = domains
+        if let file { inputs += try DomainListFile.read(file) }
+        guard !inputs.isEmpty else {
+            throw ValidationError("no domains given: name them as arguments or with --file")
+        }
+
+        var settings = DomainCheckSettings()
+        settings.caFile = network.caFilePath
+        settings.httpsTimeout = .milliseconds(Int(network.httpsTimeout * 1000))
+        settings.microsoftLoginBaseURL = noTenantDiscovery ? nil : microsoftLoginUrl
+        settings.dkimSelectors = dkimSelector + DomainCheckSettings.commonDKIMSelectors.filter { !dkimSelector.contains($0) }
+
+        var configuration = DoHConfiguration(url: network.resolverURL, caFile: network.caFilePath)
+        configuration.method = network.dohMethod.lowercased() == "get" ? .get : .post
+        configuration.timeout = .milliseconds(Int(network.dnsTimeout * 1000))
+
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: configuration, client: client)
+        let checker = DomainChecker(resolver: resolver, client: client, settings: settings)
+
+        let showProgress = isatty(STDERR_FILENO) == 1 && inputs.count > 1
+        let started = ContinuousClock.now
+        let reports = await checker.check(inputs, concurrency: concurrency) { done, total in
+            if showProgress { FileHandle.standardError.write(Data("\rChecked \(done) of \(total) domains".utf8)) }
+        }
+        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let statistics = await resolver.statistics
+
+        switch format {
+        case .json:
+            FileHandle.standardOutput.write(try JSONOutput.encode(reports))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        case .text:
+            let colour = color == .always || (color == .auto && isatty(STDOUT_FILENO) == 1)
+            FileHandle.standardOutput.write(Data(DomainReportText(colour: colour, verbose: verbose).render(reports).utf8))
+        }
+        if stats {
+            let elapsed = ContinuousClock.now - started
+            let line = "domains: \(inputs.count); elapsed: \(elapsed); questions: \(statistics.questions); "
+                + "cache hits: \(statistics.cacheHits); joined in flight: \(statistics.joinedInFlight); "
+                + "distinct questions answered: \(statistics.answered); DoH requests: \(statistics.httpRequests) "
+                + "(retries: \(statistics.retries))\n"
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+        // A resolver that answered nothing means nothing was checked: that is the tool failing.
+        if statistics.httpRequests > 0 && statistics.answered == 0 {
+            FileHandle.standardError.write(Data("mailaudit: the resolver \(network.resolverURL) answered no question; see the errors above\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// A list of domains, one per line, '#' comments.
+enum DomainListFile {
+    static func read(_ path: String) throws -> [String] {
+        let data: Data
+        if path == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("cannot read the domain list \(path)")
+            }
+            data = contents
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("\(path) is not UTF-8 text")
+        }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = content.trimmingCharacters(in: .whitespaces)
+            return trimmed.isEmpty ? nil : trimmed
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+
+/// How mailaudit reaches DNS and HTTPS; shared by every command that checks domains.
+struct NetworkOptions: ParsableArguments {
+    static let defaultResolver = "https://cloudflare-dns.com/dns-query"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "DNS-over-HTTPS resolver URL (RFC 8484). Every name, including those HTTPS connects to, is resolved through it.",
+        discussion: "Default: $MAILAUDIT_RESOLVER, else \(defaultResolver).", valueName: "url"))
+    var resolver: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "PEM file of CA certificates to trust for the resolver and for HTTPS fetches, instead of the system's. Verification is never turned off.",
+        discussion: "Default: $MAILAUDIT_CA_FILE, else the system's CA bundle.", valueName: "path"))
+    var caFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("DoH request method: post or get.", valueName: "method"))
+    var dohMethod: String = "post"
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for one DNS answer before one retry.", valueName: "seconds"))
+    var dnsTimeout: Double = 5
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for an HTTPS fetch (MTA-STS policy, tenant discovery).", valueName: "seconds"))
+    var httpsTimeout: Double = 10
+
+    var resolverURL: String {
+        resolver ?? ProcessInfo.processInfo.environment["MAILAUDIT_RESOLVER"] ?? Self.defaultResolver
+    }
+
+    var caFilePath: String? {
+        caFile ?? ProcessInfo.processInfo.environment["MAILAUDIT_CA_FILE"]
+    }
+
+    func validate() throws {
+        let url = resolverURL.lowercased()
+        guard url.hasPrefix("https://") else {
+            throw ValidationError("--resolver must be an https:// URL, got \(resolverURL)")
+        }
+        guard ["post", "get"].contains(dohMethod.lowercased()) else {
+            throw ValidationError("--doh-method must be post or get")
+        }
+        guard dnsTimeout > 0, dnsTimeout <= 120 else { throw ValidationError("--dns-timeout must be between 0 and 120 seconds") }
+        guard httpsTimeout > 0, httpsTimeout <= 300 else { throw ValidationError("--https-timeout must be between 0 and 300 seconds") }
+        if let path = caFilePath {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ValidationError("CA file \(path) does not exist or cannot be read")
+            }
+        }
+    }
+}
