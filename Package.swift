@@ -34,7 +34,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "DoHTests", dependencies: ["DoH"]),
-        .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", "Yams"]),
+        .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report"]),
     ],

@@ -33,6 +33,12 @@ public struct DMARCRecord: Sendable, Equatable {
         return TagValueList.trim(afterV.dropFirst()).hasPrefix("DMARC1")
     }
 
+    static func isKeyword(_ text: String) -> Bool {
+        guard let first = text.first, let last = text.last, first.isASCII, first.isLetter || first.isNumber,
+              last != "-" else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    }
+
     public static func parse(_ text: String) -> Result<DMARCRecord, RecordSyntaxError> {
         let tags: [Tag]
         switch TagValueList.parse(text) {
@@ -75,6 +81,9 @@ public struct DMARCRecord: Sendable, Equatable {
                     for uri in uris where uri.scheme != "mailto" {
                         record.warnings.append("\(name) destination \(uri.uri) is not a mailto: URI; receivers send reports only by mail")
                     }
+                    for uri in uris where uri.isMailtoWithoutAddress {
+                        record.warnings.append("\(name) destination \(uri.uri) names no mail address")
+                    }
                 case let .failure(error):
                     return .failure(RecordSyntaxError("\(name): \(error.message)"))
                 }
@@ -90,9 +99,13 @@ public struct DMARCRecord: Sendable, Equatable {
                 }
                 record.failureOptions = options
             case "rf":
+                // Keyword *(":" Keyword), Keyword being an ldh-str (RFC 7489 6.4, RFC 5321 4.1.2).
                 let formats = value.split(separator: ":", omittingEmptySubsequences: false).map { TagValueList.trim($0).lowercased() }
-                guard !formats.isEmpty, formats.allSatisfy({ $0 == "afrf" }) else {
-                    return .failure(RecordSyntaxError("rf=\(value): the only report format defined is afrf"))
+                guard formats.allSatisfy(Self.isKeyword) else {
+                    return .failure(RecordSyntaxError("rf=\(value): report formats are letters, digits and inner hyphens"))
+                }
+                if formats.contains(where: { $0 != "afrf" }) {
+                    record.warnings.append("rf=\(value): afrf is the only report format defined")
                 }
             case "ri":
                 guard !value.isEmpty, value.allSatisfy(\.isNumber), let seconds = UInt32(value) else {
@@ -114,7 +127,7 @@ public struct DMARCRecord: Sendable, Equatable {
             }
         }
         if record.policy == nil {
-            guard !record.aggregateReports.isEmpty else {
+            guard record.aggregateReports.contains(where: { $0.mailDomain != nil }) else {
                 return .failure(RecordSyntaxError("the p tag (policy) is missing"))
             }
             record.warnings.append("the p tag is missing; with a valid rua it is read as p=none (RFC 7489 6.6.3)")

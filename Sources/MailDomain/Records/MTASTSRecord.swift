@@ -62,7 +62,9 @@ public struct MTASTSPolicy: Sendable, Equatable {
             }
             let key = String(line[..<colon])
             let value = TagValueList.trim(line[line.index(after: colon)...])
-            guard !key.isEmpty, key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }) else {
+            // sts-policy-ext-name: a letter or digit, then up to 31 of those or "_", "-", ".".
+            guard let first = key.first, first.isASCII, first.isLetter || first.isNumber, key.count <= 32,
+                  key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" || $0 == ".") }) else {
                 return .failure(RecordSyntaxError("line \(number + 1): \"\(key)\" is not a valid key"))
             }
             switch key {
@@ -88,6 +90,9 @@ public struct MTASTSPolicy: Sendable, Equatable {
                 }
                 patterns.append(value.lowercased())
             default:
+                guard !value.isEmpty else {
+                    return .failure(RecordSyntaxError("line \(number + 1): \(key) has no value"))
+                }
                 extensions.append(Tag(name: key, value: value))
             }
         }

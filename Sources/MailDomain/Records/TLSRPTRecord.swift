@@ -28,7 +28,7 @@ public struct TLSRPTRecord: Sendable, Equatable {
                     return .failure(RecordSyntaxError("rua: \(error.message)"))
                 }
             } else {
-                guard tag.name.count <= 32,
+                guard tag.name.count <= 32, !tag.value.isEmpty,
                       tag.value.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "=" && $0 != ";" }) else {
                     return .failure(RecordSyntaxError("extension \(tag.name)=\(tag.value) is malformed"))
                 }

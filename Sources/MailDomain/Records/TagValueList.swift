@@ -59,8 +59,12 @@ public struct RecordSyntaxError: Error, Sendable, Equatable, CustomStringConvert
 public struct ReportURI: Sendable, Equatable, Codable {
     public var uri: String
     public var scheme: String
-    /// For `mailto:` URIs, the address's domain.
+    /// For `mailto:` URIs with an address, the address's domain.
     public var mailDomain: String?
+
+    /// A `mailto:` URI that names no address (e.g. "mailto://host"): well-formed, but no
+    /// report can be sent there.
+    public var isMailtoWithoutAddress: Bool { scheme == "mailto" && mailDomain == nil }
 
     static func parse(_ text: String, allowSizeLimit: Bool) -> Result<ReportURI, RecordSyntaxError> {
         var uri = TagValueList.trim(text)
@@ -89,11 +93,9 @@ public struct ReportURI: Sendable, Equatable, Codable {
         var mailDomain: String?
         if scheme == "mailto" {
             let address = rest.split(separator: "?", maxSplits: 1).first.map(String.init) ?? ""
-            guard let at = address.lastIndex(of: "@"), at != address.startIndex,
-                  address.index(after: at) != address.endIndex else {
-                return .failure(RecordSyntaxError("\"\(text)\" is not a mail address"))
+            if let at = address.lastIndex(of: "@"), at != address.startIndex, address.index(after: at) != address.endIndex {
+                mailDomain = address[address.index(after: at)...].lowercased()
             }
-            mailDomain = address[address.index(after: at)...].lowercased()
         }
         return .success(ReportURI(uri: uri, scheme: scheme, mailDomain: mailDomain))
     }
