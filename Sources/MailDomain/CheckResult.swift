@@ -78,6 +78,13 @@ public struct DomainReport: Codable, Sendable {
     public var checkedAt: Date
     public var checks: [CheckResult]
 
+    public init(domain: String, asciiDomain: String, checkedAt: Date, checks: [CheckResult]) {
+        self.domain = domain
+        self.asciiDomain = asciiDomain
+        self.checkedAt = checkedAt
+        self.checks = checks
+    }
+
     public func check(_ id: String) -> CheckResult? { checks.first { $0.id == id } }
 }
 

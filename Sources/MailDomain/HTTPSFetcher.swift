@@ -49,12 +49,25 @@ public struct HTTPSFetcher: Sendable {
         self.timeout = timeout
     }
 
-    public func get(_ url: String, maxBytes: Int, accept: String? = nil, log: EvidenceLog) async -> Result<HTTPResponse, Failure> {
-        guard let components = URLComponents(string: url), components.scheme?.lowercased() == "https",
-              let host = components.host?.lowercased(), !host.isEmpty else {
-            return .failure(.badURL(url))
+    /// The host and port of an https URL, as written: URLComponents would turn an A-label
+    /// host back into Unicode, and DNS is asked in A-labels.
+    static func hostAndPort(_ url: String) -> (String, Int)? {
+        guard url.lowercased().hasPrefix("https://") else { return nil }
+        let rest = url.dropFirst("https://".count)
+        let authority = rest.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        guard !authority.contains("@"), !authority.hasPrefix("[") else { return nil }
+        let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let host = parts[0].lowercased()
+        guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "." || $0 == "_") }) else {
+            return nil
         }
-        let port = components.port ?? 443
+        guard parts.count == 2 else { return (host, 443) }
+        guard let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+        return (host, port)
+    }
+
+    public func get(_ url: String, maxBytes: Int, accept: String? = nil, log: EvidenceLog) async -> Result<HTTPResponse, Failure> {
+        guard let (host, port) = Self.hostAndPort(url) else { return .failure(.badURL(url)) }
         async let v4 = resolver.lookup(host, .a)
         async let v6 = resolver.lookup(host, .aaaa)
         let answers = await [v4, v6]

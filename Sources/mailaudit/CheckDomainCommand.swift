@@ -60,6 +60,9 @@ struct CheckDomainCommand: AsyncParsableCommand {
     @OptionGroup var network: NetworkOptions
 
     func validate() throws {
+        guard !domains.isEmpty || file != nil else {
+            throw ValidationError("no domains given: name them as arguments or with --file")
+        }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
         guard microsoftLoginUrl.lowercased().hasPrefix("https://") else {
             throw ValidationError("--microsoft-login-url must be an https:// URL")
@@ -74,9 +77,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
     func run() async throws {
         var inputs = domains
         if let file { inputs += try DomainListFile.read(file) }
-        guard !inputs.isEmpty else {
-            throw ValidationError("no domains given: name them as arguments or with --file")
-        }
+        guard !inputs.isEmpty else { throw CommandFailure("the domain list \(file ?? "") holds no domains") }
 
         var settings = DomainCheckSettings()
         settings.caFile = network.caFilePath
@@ -119,8 +120,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
         }
         // A resolver that answered nothing means nothing was checked: that is the tool failing.
         if statistics.httpRequests > 0 && statistics.answered == 0 {
-            FileHandle.standardError.write(Data("mailaudit: the resolver \(network.resolverURL) answered no question; see the errors above\n".utf8))
-            throw ExitCode(2)
+            throw CommandFailure("the resolver \(network.resolverURL) answered no question; the errors are in the output above")
         }
     }
 }
@@ -133,12 +133,12 @@ enum DomainListFile {
             data = FileHandle.standardInput.readDataToEndOfFile()
         } else {
             guard let contents = FileManager.default.contents(atPath: path) else {
-                throw ValidationError("cannot read the domain list \(path)")
+                throw CommandFailure("cannot read the domain list \(path)")
             }
             data = contents
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw ValidationError("\(path) is not UTF-8 text")
+            throw CommandFailure("the domain list \(path) is not UTF-8 text")
         }
         return text.split(whereSeparator: \.isNewline).compactMap { line in
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""

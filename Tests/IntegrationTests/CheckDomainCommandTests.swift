@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+/// The `check-domain` command as a user runs it: arguments, exit codes and the JSON contract.
+final class CheckDomainCommandTests: XCTestCase {
+    private func arguments(_ fixtures: Fixtures) -> [String] {
+        ["--resolver", fixtures.resolverURL, "--ca-file", fixtures.caFile, "--microsoft-login-url", fixtures.microsoftLogin]
+    }
+
+    func testJSONOutputFollowsTheDocumentedSchema() throws {
+        let fixtures = try Fixtures.load()
+        let domains = ["good.test", "bücher.test", "slow.test", "hostile.test"]
+        let run = try CommandRun.mailaudit(["check-domain", "--format", "json", "--dns-timeout", "1"] + arguments(fixtures) + domains)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let array = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.stdout) as? [[String: Any]])
+        XCTAssertEqual(array.map { $0["domain"] as? String }, domains, "one object per argument, in order")
+        let statuses: Set<String> = ["pass", "fail", "warn", "not-present", "error", "not-applicable"]
+        let rfc3339 = ISO8601DateFormatter()
+        for object in array {
+            XCTAssertNotNil(rfc3339.date(from: try XCTUnwrap(object["checkedAt"] as? String)))
+            let checks = try XCTUnwrap(object["checks"] as? [[String: Any]])
+            XCTAssertEqual(checks.compactMap { $0["id"] as? String }, ["mx", "spf", "dmarc", "mta-sts", "tls-rpt", "dkim", "provider"])
+            for check in checks {
+                let id = try XCTUnwrap(check["id"] as? String)
+                XCTAssertTrue(statuses.contains(try XCTUnwrap(check["status"] as? String)))
+                XCTAssertNotNil(check["summary"] as? String)
+                XCTAssertNotNil(check["evidence"] as? [Any])
+                let details = try XCTUnwrap(check["details"] as? [String: Any], id)
+                var required: [String] = []
+                switch id {
+                case "spf": required = ["record", "valid", "errors", "lookups", "voidLookups"]
+                case "dmarc": required = ["record", "valid", "errors", "p", "sp", "pct", "rua", "source"]
+                case "mta-sts": required = ["record", "valid", "errors", "mode", "maxAge", "mxCovered"]
+                case "tls-rpt": required = ["record", "valid", "errors"]
+                default: break
+                }
+                // On an invalid domain name, the details are empty; otherwise every key is present (null allowed).
+                if (object["domain"] as? String) != "not a domain" {
+                    for key in required { XCTAssertTrue(details.keys.contains(key), "\(id).details.\(key)") }
+                }
+            }
+        }
+    }
+
+    func testFileOfDomainsAndTextOutputIsEscaped() throws {
+        let fixtures = try Fixtures.load()
+        let list = FileManager.default.temporaryDirectory.appendingPathComponent("domains-\(UUID().uuidString).txt")
+        try "# demo list\ngood.test\n\nhostile.test   # hostile records\n".write(to: list, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: list) }
+        let run = try CommandRun.mailaudit(["check-domain", "--verbose", "--file", list.path] + arguments(fixtures))
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let text = String(decoding: run.stdout, as: UTF8.self)
+        XCTAssertTrue(text.contains("good.test") && text.contains("hostile.test"))
+        XCTAssertFalse(text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x00 }, "no raw control characters from DNS")
+        XCTAssertTrue(text.contains("\\x1b") || text.contains("\\027"), "the escape byte is shown escaped")
+    }
+
+    func testUsageErrorsExitTwo() throws {
+        _ = try Fixtures.load()
+        XCTAssertEqual(try CommandRun.mailaudit(["check-domain"]).status, 2, "no domains")
+        XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--file", "/nonexistent/list"]).status, 2)
+        XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--resolver", "ftp://x", "a.test"]).status, 2)
+        XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--ca-file", "/nonexistent.pem", "a.test"]).status, 2)
+    }
+
+    func testResolverThatAnswersNothingExitsTwo() throws {
+        _ = try Fixtures.load()
+        let run = try CommandRun.mailaudit(["check-domain", "--resolver", "https://127.0.0.1:9/dns-query", "--dns-timeout", "1",
+                                            "--no-tenant-discovery", "good.test"])
+        XCTAssertEqual(run.status, 2)
+        XCTAssertTrue(run.stderr.contains("answered no question"), run.stderr)
+    }
+}

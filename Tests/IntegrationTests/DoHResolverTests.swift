@@ -1,0 +1,91 @@
+import Curl
+import DoH
+import XCTest
+
+/// The resolver against the real BIND fixture over DNS-over-HTTPS.
+final class DoHResolverTests: XCTestCase {
+    func testAnswersFromTheFixture() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        for method in [DoHConfiguration.Method.post, .get] {
+            var configuration = fixtures.resolverConfiguration()
+            configuration.method = method
+            let resolver = DoHResolver(configuration: configuration, client: client)
+            let mx = await resolver.lookup("good.test", .mx)
+            XCTAssertEqual(mx.status, .found, "\(method)")
+            XCTAssertEqual(mx.records.first?.data, .mx(preference: 10, exchange: "mx1.good.test"))
+            let absent = await resolver.lookup("nothing-here.test", .txt)
+            XCTAssertEqual(absent.status, .nxDomain)
+            let nodata = await resolver.lookup("good.test", .aaaa)
+            XCTAssertEqual(nodata.status, .noData)
+        }
+    }
+
+    func testNearly64KiBTXTRecordArrivesWhole() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: fixtures.resolverConfiguration(), client: client)
+        let big = await resolver.lookup("big.hostile.test", .txt)
+        XCTAssertEqual(big.status, .found)
+        XCTAssertEqual(big.texts.first?.count, 246 * 255)
+    }
+
+    func testBinaryTXTBytesSurvive() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: fixtures.resolverConfiguration(), client: client)
+        let answer = await resolver.lookup("hostile.test", .txt)
+        guard case let .txt(strings)? = answer.records.first?.data else { return XCTFail("no TXT record") }
+        XCTAssertTrue(strings[0].contains(0x00) && strings[0].contains(0xFF) && strings[0].contains(0x1B))
+    }
+
+    func testConcurrentIdenticalQuestionsAreSentOnce() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: fixtures.resolverConfiguration(), client: client)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { _ = await resolver.lookup("_spf.provider.test", .txt) } }
+        }
+        let statistics = await resolver.statistics
+        XCTAssertEqual(statistics.questions, 200)
+        XCTAssertEqual(statistics.httpRequests, 1)
+        XCTAssertEqual(statistics.cacheHits + statistics.joinedInFlight, 199)
+    }
+
+    func testUnresponsiveNameServerIsAnErrorNotAbsence() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: fixtures.resolverConfiguration(timeout: .seconds(1)), client: client)
+        let answer = await resolver.lookup("slow.test", .mx)
+        XCTAssertTrue(answer.isError, "\(answer.status)")
+        let statistics = await resolver.statistics
+        XCTAssertEqual(statistics.retries, 1, "a failed question is tried once more")
+    }
+
+    func testUntrustedResolverCertificateIsRefused() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        var configuration = fixtures.resolverConfiguration()
+        configuration.caFile = fixtures.otherCAFile
+        let resolver = DoHResolver(configuration: configuration, client: client)
+        let answer = await resolver.lookup("good.test", .mx)
+        guard case let .error(message) = answer.status else { return XCTFail("expected an error, got \(answer.status)") }
+        XCTAssertTrue(message.contains("TLS"), message)
+    }
+
+    func testResolverDownIsAnError() async throws {
+        _ = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        var configuration = DoHConfiguration(url: "https://127.0.0.1:9/dns-query")
+        configuration.timeout = .seconds(1)
+        let answer = await DoHResolver(configuration: configuration, client: client).lookup("good.test", .mx)
+        XCTAssertTrue(answer.isError)
+    }
+}
