@@ -8,7 +8,8 @@ private let curlGlobalInit: Void = { curl_global_init(mailaudit_curl_global_defa
 /// libcurl's easy interface blocks; running it on Swift's cooperative pool would starve other
 /// tasks. Here every transfer is added to a multi handle that one thread polls, and callers
 /// simply `await perform(_:)`. HTTP/2 multiplexing lets many transfers to the same host share
-/// a connection.
+/// a connection. Call `shutdown()` when finished: the transfer thread keeps the client alive
+/// until then.
 public final class CurlClient: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()
@@ -30,19 +31,14 @@ public final class CurlClient: @unchecked Sendable {
         thread.start()
     }
 
-    deinit {
-        shutdown()
-        curl_multi_cleanup(multi)
-    }
-
-    /// Stops the transfer thread; transfers still under way fail with `HTTPFailure.shutDown`.
-    /// Safe to call more than once.
+    /// Stops the transfer thread, fails transfers still under way with `HTTPFailure.shutDown`
+    /// and frees every libcurl resource (handles, connection cache). Safe to call more than once.
     public func shutdown() {
         lock.lock()
         if stopping { lock.unlock(); return }
         stopping = true
-        lock.unlock()
         curl_multi_wakeup(multi)
+        lock.unlock()
         stopped.wait()
     }
 
@@ -57,8 +53,9 @@ public final class CurlClient: @unchecked Sendable {
                 return
             }
             waiting.append(transfer)
-            lock.unlock()
+            // Under the lock: the multi handle cannot be freed between the check and the wake-up.
             curl_multi_wakeup(multi)
+            lock.unlock()
         }
     }
 
@@ -90,6 +87,11 @@ public final class CurlClient: @unchecked Sendable {
             transfer.continuation?.resume(throwing: HTTPFailure.shutDown)
         }
         running.removeAll()
+        // The easy handles are gone with their transfers; the multi handle (and the connection
+        // cache it owns) goes here, on the thread that used it.
+        lock.lock()
+        curl_multi_cleanup(multi)
+        lock.unlock()
         stopped.signal()
     }
 

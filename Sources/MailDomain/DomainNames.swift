@@ -61,7 +61,11 @@ public final class OrganizationalDomain: @unchecked Sendable {
     /// The registrable domain of `name`, or `name` itself when it is a public suffix or unknown.
     public func of(_ name: String) -> String {
         let normalized = DNSName.normalize(name)
-        guard let context, let registrable = psl_registrable_domain(context, normalized) else { return normalized }
-        return String(cString: registrable)
+        guard let context else { return normalized }
+        // libpsl returns a pointer into its argument: the C string must live until it is copied.
+        return normalized.withCString { argument in
+            guard let registrable = psl_registrable_domain(context, argument) else { return normalized }
+            return String(cString: registrable)
+        }
     }
 }
