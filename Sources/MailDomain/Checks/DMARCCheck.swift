@@ -4,28 +4,22 @@ struct DMARCCheck {
     let resolver: DNSResolving
     let settings: DomainCheckSettings
 
-    private enum Found {
-        case records([String], at: String)
-        case none
-        case failed(String)
-    }
-
-    private func find(at domain: String, log: EvidenceLog) async -> Found {
+    private func find(at domain: String, log: EvidenceLog) async -> PublishedRecord {
         let answer = await resolver.lookup("_dmarc.\(domain)", .txt)
         log.add(answer)
-        if case let .error(message) = answer.status { return .failed(message) }
-        let candidates = answer.texts.filter(DMARCRecord.isCandidate)
-        return candidates.isEmpty ? .none : .records(candidates, at: domain)
+        return PublishedRecord(answer, isCandidate: DMARCRecord.isCandidate)
     }
 
     func run(_ domain: String) async -> CheckResult {
         let log = EvidenceLog()
         var source = "domain"
+        var at = domain
         var found = await find(at: domain, log: log)
         let organisational = OrganizationalDomain.shared.of(domain)
         // RFC 7489 6.6.3: with no record at the domain, ask at its organisational domain.
-        if case .none = found, organisational != domain {
+        if case .absent = found, organisational != domain {
             source = "organisational-domain"
+            at = organisational
             found = await find(at: organisational, log: log)
         }
         var extra: [(String, JSONValue)] = []
@@ -45,29 +39,28 @@ struct DMARCCheck {
             return CheckResult(id: "dmarc", status: status, summary: summary, advice: advice,
                                details: .object(fields + extra), evidence: log.all)
         }
-        let records: [String], at: String
+        let text: String
         switch found {
-        case let .failed(message):
+        case let .lookupFailed(message):
             return finish(.error, "The DMARC record could not be read: \(message).")
-        case .none:
+        case .absent:
             return finish(.notPresent, "The domain has no DMARC record, so receivers are not told to reject mail that fails SPF and DKIM.",
                           advice: "Publish \"v=DMARC1; p=reject; rua=mailto:...\" at _dmarc.\(domain) (start with p=none while you collect reports, then move to quarantine or reject).")
-        case let .records(texts, location):
-            records = texts; at = location
-        }
-        let inherited = source == "organisational-domain"
-        let origin = inherited ? " (inherited from the organisational domain \(at))" : ""
-        guard records.count == 1 else {
+        case let .several(records):
             extra.append(("records", .strings(records)))
             return finish(.fail, "There are \(records.count) DMARC records at _dmarc.\(at); receivers then apply none of them.",
                           advice: "Keep exactly one DMARC record.", valid: false,
                           errors: ["\(records.count) DMARC records (RFC 7489 6.6.3)"], at: at)
+        case let .one(record):
+            text = record
         }
+        let inherited = source == "organisational-domain"
+        let origin = inherited ? " (inherited from the organisational domain \(at))" : ""
         let record: DMARCRecord
-        switch DMARCRecord.parse(records[0]) {
+        switch DMARCRecord.parse(text) {
         case let .failure(error):
             return finish(.fail, "The DMARC record\(origin) is invalid: \(error.message).",
-                          advice: "Correct the record at _dmarc.\(at).", record: records[0], valid: false,
+                          advice: "Correct the record at _dmarc.\(at).", record: text, valid: false,
                           errors: [error.message], at: at)
         case let .success(parsed):
             record = parsed
@@ -127,6 +120,6 @@ struct DMARCCheck {
         default: summary = "DMARC enforces \(policyText) on all mail\(origin), with aggregate reports."
         }
         return finish(status, summary, advice: advice.isEmpty ? nil : advice.joined(separator: " "),
-                      record: records[0], valid: true, errors: failures + warnings, parsed: record, at: at)
+                      record: text, valid: true, errors: failures + warnings, parsed: record, at: at)
     }
 }

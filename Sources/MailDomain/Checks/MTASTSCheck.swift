@@ -22,21 +22,22 @@ struct MTASTSCheck {
             return CheckResult(id: "mta-sts", status: status, summary: summary, advice: advice,
                                details: .object(fields), evidence: log.all)
         }
-        if case let .error(message) = answer.status {
+        let text: String
+        switch PublishedRecord(answer, isCandidate: MTASTSRecord.isCandidate) {
+        case let .lookupFailed(message):
             return finish(.error, "The MTA-STS record could not be read: \(message).")
-        }
-        let candidates = answer.texts.filter(MTASTSRecord.isCandidate)
-        guard !candidates.isEmpty else {
+        case .absent:
             return finish(.notPresent, "The domain has no MTA-STS policy, so senders may deliver its mail unencrypted or to an impostor server.",
                           advice: "Publish _mta-sts.\(domain) TXT \"v=STSv1; id=...\" and a policy at https://mta-sts.\(domain)/.well-known/mta-sts.txt, first in testing mode, then enforce.")
-        }
-        guard candidates.count == 1 else {
+        case let .several(records):
             set("valid", .bool(false))
-            return finish(.fail, "There are \(candidates.count) MTA-STS records; senders then ignore MTA-STS (RFC 8461 3.1).",
-                          advice: "Keep exactly one MTA-STS record.", errors: ["\(candidates.count) MTA-STS records"])
+            return finish(.fail, "There are \(records.count) MTA-STS records; senders then ignore MTA-STS (RFC 8461 3.1).",
+                          advice: "Keep exactly one MTA-STS record.", errors: ["\(records.count) MTA-STS records"])
+        case let .one(record):
+            text = record
         }
-        set("record", .string(candidates[0]))
-        switch MTASTSRecord.parse(candidates[0]) {
+        set("record", .string(text))
+        switch MTASTSRecord.parse(text) {
         case let .failure(error):
             set("valid", .bool(false))
             return finish(.fail, "The MTA-STS record is invalid: \(error.message).", advice: "Correct the record.",

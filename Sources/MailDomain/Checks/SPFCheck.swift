@@ -23,27 +23,24 @@ struct SPFCheck {
                                                details: .object(fields + details), evidence: log.all),
                            includedDomains: included)
         }
-        switch answer.status {
-        case let .error(message):
-            return finish(.error, "The SPF record could not be read: \(message).")
-        case .nxDomain:
+        if answer.status == .nxDomain {
             return finish(.notPresent, "The domain does not exist, so it has no SPF record.")
-        case .noData, .found:
-            break
         }
-        let candidates = answer.texts.filter(SPFRecord.isCandidate)
-        let publishAdvice = "Publish one TXT record \"v=spf1 ... -all\" listing the services that send this domain's mail."
-        if candidates.isEmpty {
+        let text: String
+        switch PublishedRecord(answer, isCandidate: SPFRecord.isCandidate) {
+        case let .lookupFailed(message):
+            return finish(.error, "The SPF record could not be read: \(message).")
+        case .absent:
             return finish(.notPresent, "The domain publishes no SPF record: anyone can send mail claiming to be from it.",
-                          advice: publishAdvice)
-        }
-        if candidates.count > 1 {
-            details.append(("records", .strings(candidates)))
-            return finish(.fail, "The domain publishes \(candidates.count) SPF records; receivers treat that as an error (permerror) and ignore SPF.",
+                          advice: "Publish one TXT record \"v=spf1 ... -all\" listing the services that send this domain's mail.")
+        case let .several(records):
+            details.append(("records", .strings(records)))
+            return finish(.fail, "The domain publishes \(records.count) SPF records; receivers treat that as an error (permerror) and ignore SPF.",
                           advice: "Merge them into a single v=spf1 record.", valid: false,
-                          errors: ["\(candidates.count) SPF records (RFC 7208 4.5)"])
+                          errors: ["\(records.count) SPF records (RFC 7208 4.5)"])
+        case let .one(record):
+            text = record
         }
-        let text = candidates[0]
         let record: SPFRecord
         switch SPFRecord.parse(text) {
         case let .failure(error):

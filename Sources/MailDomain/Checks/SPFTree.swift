@@ -153,16 +153,17 @@ final class SPFTreeWalker {
         case .found:
             break
         }
-        let candidates = answer.texts.filter(SPFRecord.isCandidate)
-        guard candidates.count == 1 else {
-            return broken(candidates.isEmpty ? "\(via): \(target) has no SPF record"
-                                             : "\(via): \(target) has \(candidates.count) SPF records", permanent: true)
+        let text: String
+        switch PublishedRecord(answer, isCandidate: SPFRecord.isCandidate) {
+        case .lookupFailed, .absent: return broken("\(via): \(target) has no SPF record", permanent: true)
+        case let .several(records): return broken("\(via): \(target) has \(records.count) SPF records", permanent: true)
+        case let .one(record): text = record
         }
-        switch SPFRecord.parse(candidates[0]) {
+        switch SPFRecord.parse(text) {
         case let .failure(error):
             return broken("\(via): the record at \(target) is invalid: \(error.message)", permanent: true)
         case let .success(child):
-            return await visit(domain: target, record: child, text: candidates[0], via: via, path: path + [target])
+            return await visit(domain: target, record: child, text: text, via: via, path: path + [target])
         }
     }
 

@@ -14,26 +14,27 @@ struct TLSRPTCheck {
                                           ("errors", .strings(errors)), ("rua", .strings(rua))]),
                         evidence: log.all)
         }
-        if case let .error(message) = answer.status {
+        let text: String
+        switch PublishedRecord(answer, isCandidate: TLSRPTRecord.isCandidate) {
+        case let .lookupFailed(message):
             return finish(.error, "The TLS-RPT record could not be read: \(message).")
-        }
-        let candidates = answer.texts.filter(TLSRPTRecord.isCandidate)
-        guard !candidates.isEmpty else {
+        case .absent:
             return finish(.notPresent, "The domain asks for no TLS reports (TLS-RPT), so failures of encrypted delivery go unseen.",
                           advice: "Publish _smtp._tls.\(domain) TXT \"v=TLSRPTv1; rua=mailto:...\".")
-        }
-        guard candidates.count == 1 else {
-            return finish(.fail, "There are \(candidates.count) TLS-RPT records; senders then use none (RFC 8460 3).",
+        case let .several(records):
+            return finish(.fail, "There are \(records.count) TLS-RPT records; senders then use none (RFC 8460 3).",
                           advice: "Keep exactly one TLS-RPT record.", valid: false,
-                          errors: ["\(candidates.count) TLS-RPT records"])
+                          errors: ["\(records.count) TLS-RPT records"])
+        case let .one(record):
+            text = record
         }
-        switch TLSRPTRecord.parse(candidates[0]) {
+        switch TLSRPTRecord.parse(text) {
         case let .failure(error):
             return finish(.fail, "The TLS-RPT record is invalid: \(error.message).", advice: "Correct the record.",
-                          record: candidates[0], valid: false, errors: [error.message])
+                          record: text, valid: false, errors: [error.message])
         case let .success(record):
             return finish(.pass, "TLS failures are reported to \(record.reportURIs.map(\.uri).joined(separator: ", ")).",
-                          record: candidates[0], valid: true, rua: record.reportURIs.map(\.uri))
+                          record: text, valid: true, rua: record.reportURIs.map(\.uri))
         }
     }
 }
