@@ -20,6 +20,8 @@ let package = Package(
                        providers: [.apt(["libpsl-dev"])]),
         .systemLibrary(name: "CIDN2", pkgConfig: "libidn2",
                        providers: [.apt(["libidn2-dev"])]),
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap",
+                       providers: [.apt(["libldap-dev"])]),
 
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "DoH", dependencies: ["Curl"]),
@@ -27,16 +29,20 @@ let package = Package(
             "DoH", "Curl", "CPSL", "CIDN2",
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
-        .target(name: "Report", dependencies: ["MailDomain"]),
+        .target(name: "ConfigFile", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Directory", dependencies: ["CLDAP", "ConfigFile"]),
+        .target(name: "Policy", dependencies: ["ConfigFile", "Directory", "MailDomain"]),
+        .target(name: "Report", dependencies: ["MailDomain", "Directory", "Policy"]),
         .executableTarget(name: "mailaudit", dependencies: [
-            "MailDomain", "DoH", "Curl", "Report",
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "DoHTests", dependencies: ["DoH"]),
         .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report"]),
+        .testTarget(name: "DirectoryTests", dependencies: ["Directory", "ConfigFile", "Policy"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report", "Directory", "Policy"]),
     ],
     swiftLanguageModes: [.v5]
 )

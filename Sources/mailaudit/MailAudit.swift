@@ -30,11 +30,13 @@ struct MailAudit: AsyncParsableCommand {
         commandName: "mailaudit",
         abstract: "Audits the security of Members' email accounts and their mail domains.",
         discussion: """
-        Checks each mail domain's published security (MX, SPF, DMARC, MTA-STS, TLS-RPT, DKIM and \
-        the mail provider) through a DNS-over-HTTPS resolver, with the evidence behind every result.
+        members: reads the Members from the directory (LDIF, Active Directory or OpenLDAP) and \
+        shows what the audit will see. check-domain: checks each mail domain's published security \
+        (MX, SPF, DMARC, MTA-STS, TLS-RPT, DKIM and the mail provider) through a DNS-over-HTTPS \
+        resolver, with the evidence behind every result.
 
         Exit codes: 0 every domain was checked; 2 the tool could not run (bad arguments, unreadable \
         input, or a resolver that answered nothing).
         """,
-        subcommands: [CheckDomainCommand.self])
+        subcommands: [MembersCommand.self, CheckDomainCommand.self])
 }
