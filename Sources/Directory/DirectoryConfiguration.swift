@@ -66,6 +66,12 @@ public struct DirectoryConfiguration: Sendable {
         return false
     }
 
+    /// What every run must say before it reads anything.
+    public var warnings: [String] {
+        guard case let .ldap(source) = source, source.server.allowInsecure else { return [] }
+        return ["the directory \(source.server.url) is read over plain LDAP without TLS (allowInsecure: true): credentials and data cross the network in clear"]
+    }
+
     /// Reads and checks the section; errors name the file, line and key.
     public static func read(_ section: YAMLMapping) throws -> DirectoryConfiguration {
         try section.allowOnly(["ldif", "url", "bindDN", "password", "caFile", "baseDN", "profile", "members",

@@ -74,10 +74,6 @@ struct LDAPMemberSource {
         if let bindDN = source.bindDN, let secret = source.password {
             try connection.bind(dn: bindDN, password: try secret.read())
         }
-        var warnings: [String] = []
-        if source.server.allowInsecure {
-            warnings.append("the directory is read over plain LDAP without TLS (allowInsecure: true): credentials and data cross the network in clear")
-        }
         let detected = try detectProfile(connection)
         let profile = profile(configuration, detected: detected)
         var byDN: [String: DirectoryEntry] = [:]
@@ -92,7 +88,7 @@ struct LDAPMemberSource {
         }
         let members = try byDN.values.map { try profile.member(from: $0) }
         return DirectoryRead(members: members.sorted(by: memberOrder), profile: profile.kind, source: source.server.url,
-                             warnings: warnings)
+                             warnings: configuration.warnings)
     }
 
     /// Active Directory says so in the rootDSE's supportedCapabilities (LDAP_CAP_ACTIVE_DIRECTORY_OID).

@@ -42,14 +42,14 @@ struct MembersCommand: AsyncParsableCommand {
         } catch let error as DirectoryError {
             throw CommandFailure("\(config): \(error)")
         }
+        for warning in site.directory.warnings {
+            FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8))
+        }
         let read: DirectoryRead
         do {
             read = try await DirectoryReader.read(site.directory)
         } catch let error as DirectoryError {
             throw CommandFailure(error.description)
-        }
-        for warning in read.warnings {
-            FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8))
         }
         let rows = read.members.map { MemberRow(member: $0, accountClass: policy.classifier.classify($0.effectiveAddress)) }
         switch format {
