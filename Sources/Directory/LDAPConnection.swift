@@ -44,6 +44,16 @@ final class LDAPConnection {
         handle = ld
         do {
             try configure(ld)
+            // Connect now, so that a refused connection or a failed LDAPS handshake is reported
+            // as such rather than as a failed bind later.
+            let connected = ldap_connect(ld)
+            guard connected == LDAP_SUCCESS else {
+                let why = message(connected)
+                if server.isLDAPS {
+                    throw DirectoryError.tls(server: server.url, why: "cannot connect, or the TLS handshake failed (\(why)); check that the server is reachable and that \(server.caFile ?? "the system's CA bundle") holds the CA that signed its certificate, for this host name or address")
+                }
+                throw DirectoryError.connect(server: server.url, why: why)
+            }
             if !server.isLDAPS && !server.allowInsecure {
                 let tls = ldap_start_tls_s(ld, nil, nil)
                 guard tls == LDAP_SUCCESS else {
@@ -89,7 +99,7 @@ final class LDAPConnection {
         if let handle, let diagnostic = mailaudit_ldap_diagnostic(handle) {
             let detail = String(cString: diagnostic)
             ldap_memfree(diagnostic)
-            if !detail.isEmpty { text += " (\(detail))" }
+            if !detail.isEmpty && detail != "(unknown error code)" && detail != text { text += " (\(detail))" }
         }
         return text
     }
