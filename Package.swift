@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // System libraries from Debian: libcurl4-openssl-dev, libpsl-dev, libidn2-dev.
@@ -31,10 +33,17 @@ let package = Package(
         ]),
         .target(name: "ConfigFile", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Directory", dependencies: ["CLDAP", "ConfigFile"]),
-        .target(name: "Policy", dependencies: ["ConfigFile", "Directory", "MailDomain"]),
+        .target(name: "Policy", dependencies: [
+            "ConfigFile", "Directory", "MailDomain",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "Register", dependencies: [
+            "Policy",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "Report", dependencies: ["MailDomain", "Directory", "Policy"]),
         .executableTarget(name: "mailaudit", dependencies: [
-            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile",
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -42,7 +51,8 @@ let package = Package(
         .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "ConfigFile", "Policy"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report", "Directory", "Policy"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MailDomain", "Directory", "Register", "Report"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -79,28 +79,15 @@ struct CheckDomainCommand: AsyncParsableCommand {
         if let file { inputs += try DomainListFile.read(file) }
         guard !inputs.isEmpty else { throw CommandFailure("the domain list \(file ?? "") holds no domains") }
 
-        var settings = DomainCheckSettings()
-        settings.caFile = network.caFilePath
-        settings.httpsTimeout = .milliseconds(Int(network.httpsTimeout * 1000))
-        settings.microsoftLoginBaseURL = noTenantDiscovery ? nil : microsoftLoginUrl
-        settings.dkimSelectors = dkimSelector + DomainCheckSettings.commonDKIMSelectors.filter { !dkimSelector.contains($0) }
-
-        var configuration = DoHConfiguration(url: network.resolverURL, caFile: network.caFilePath)
-        configuration.method = network.dohMethod.lowercased() == "get" ? .get : .post
-        configuration.timeout = .milliseconds(Int(network.dnsTimeout * 1000))
-
-        let client = CurlClient()
-        defer { client.shutdown() }
-        let resolver = DoHResolver(configuration: configuration, client: client)
-        let checker = DomainChecker(resolver: resolver, client: client, settings: settings)
-
-        let showProgress = isatty(STDERR_FILENO) == 1 && inputs.count > 1
+        let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
+                                         dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout,
+                                         microsoftLoginURL: noTenantDiscovery ? nil : microsoftLoginUrl,
+                                         extraDKIMSelectors: dkimSelector))
+        defer { kit.shutdown() }
         let started = ContinuousClock.now
-        let reports = await checker.check(inputs, concurrency: concurrency) { done, total in
-            if showProgress { FileHandle.standardError.write(Data("\rChecked \(done) of \(total) domains".utf8)) }
-        }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        let statistics = await resolver.statistics
+        let reports = await kit.checker.check(inputs, concurrency: concurrency,
+                                              progress: inputs.count > 1 ? DomainCheckerKit.progressReporter(label: "Checked") : nil)
+        let statistics = await kit.resolver.statistics
 
         switch format {
         case .json:

@@ -30,13 +30,15 @@ struct MailAudit: AsyncParsableCommand {
         commandName: "mailaudit",
         abstract: "Audits the security of Members' email accounts and their mail domains.",
         discussion: """
-        members: reads the Members from the directory (LDIF, Active Directory or OpenLDAP) and \
-        shows what the audit will see. check-domain: checks each mail domain's published security \
+        audit: judges every Member against the rule (paragraph 4.3 of the CPCA's Member/Officer \
+        protocol) and writes the assessment report. history: past runs. members: reads the Members \
+        from the directory (LDIF, Active Directory or OpenLDAP) and shows what the audit will see. check-domain: checks each mail domain's published security \
         (MX, SPF, DMARC, MTA-STS, TLS-RPT, DKIM and the mail provider) through a DNS-over-HTTPS \
         resolver, with the evidence behind every result.
 
-        Exit codes: 0 every domain was checked; 2 the tool could not run (bad arguments, unreadable \
-        input, or a resolver that answered nothing).
+        Exit codes: 0 success (for audit: everyone compliant or excepted); 1 (audit) someone needs \
+        action; 2 the tool could not run (bad arguments or configuration, unreadable input, a \
+        directory or resolver that could not be read).
         """,
-        subcommands: [MembersCommand.self, CheckDomainCommand.self])
+        subcommands: [AuditCommand.self, HistoryCommand.self, MembersCommand.self, CheckDomainCommand.self])
 }

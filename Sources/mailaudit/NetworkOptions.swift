@@ -3,11 +3,9 @@ import Foundation
 
 /// How mailaudit reaches DNS and HTTPS; shared by every command that checks domains.
 struct NetworkOptions: ParsableArguments {
-    static let defaultResolver = "https://cloudflare-dns.com/dns-query"
-
     @Option(name: .long, help: ArgumentHelp(
         "DNS-over-HTTPS resolver URL (RFC 8484). Every name, including those HTTPS connects to, is resolved through it.",
-        discussion: "Default: $MAILAUDIT_RESOLVER, else \(defaultResolver).", valueName: "url"))
+        discussion: "Default: $MAILAUDIT_RESOLVER, else \(DomainCheckerKit.defaultResolver).", valueName: "url"))
     var resolver: String?
 
     @Option(name: .long, help: ArgumentHelp(
@@ -25,11 +23,11 @@ struct NetworkOptions: ParsableArguments {
     var httpsTimeout: Double = 10
 
     var resolverURL: String {
-        resolver ?? ProcessInfo.processInfo.environment["MAILAUDIT_RESOLVER"] ?? Self.defaultResolver
+        resolver ?? ProcessInfo.processInfo.setting("MAILAUDIT_RESOLVER") ?? DomainCheckerKit.defaultResolver
     }
 
     var caFilePath: String? {
-        caFile ?? ProcessInfo.processInfo.environment["MAILAUDIT_CA_FILE"]
+        caFile ?? ProcessInfo.processInfo.setting("MAILAUDIT_CA_FILE")
     }
 
     func validate() throws {

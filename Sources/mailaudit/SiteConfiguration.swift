@@ -5,19 +5,75 @@ import Policy
 
 /// site.yaml: the ICT provider's settings. The rule itself lives in the policy file it names.
 struct SiteConfiguration {
+    /// How domains are checked (`checks:`). Unset values fall back to the environment
+    /// ($MAILAUDIT_RESOLVER, $MAILAUDIT_CA_FILE, $MAILAUDIT_MICROSOFT_LOGIN_URL), then defaults.
+    struct Checks {
+        var resolver: String?
+        var caFile: String?
+        var dohMethod = "post"
+        var dnsTimeout = 5.0
+        var httpsTimeout = 10.0
+        var microsoftLoginURL: String?
+        var tenantDiscovery = true
+        var concurrency = 16
+        var dkimSelectors: [String] = []
+    }
+
     var file: String
     var directory: DirectoryConfiguration
     var policyFile: String
+    var registerFile: String
+    var mfaGroup: String?
+    var checks = Checks()
 
     static func load(_ file: String) throws -> SiteConfiguration {
         let root = try YAMLMapping.load(file: file)
-        try root.allowOnly(["directory", "policy"])
+        try root.allowOnly(["directory", "policy", "register", "accounts", "checks"])
         guard let directory = try root.mapping("directory") else {
             throw root.error("directory", "is required: where the Members are read from (ldif: or url:)")
         }
         guard let policy = try root.path("policy") else {
             throw root.error("policy", "is required: the rule file, e.g. policies/cpca-member-email.yaml")
         }
-        return SiteConfiguration(file: file, directory: try DirectoryConfiguration.read(directory), policyFile: policy)
+        let register = try root.path("register")
+            ?? URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("mailaudit.sqlite").path
+        var site = SiteConfiguration(file: file, directory: try DirectoryConfiguration.read(directory), policyFile: policy,
+                                     registerFile: register)
+        if let accounts = try root.mapping("accounts") {
+            try accounts.allowOnly(["mfaGroup"])
+            site.mfaGroup = try accounts.string("mfaGroup")
+        }
+        if let checks = try root.mapping("checks") {
+            try checks.allowOnly(["resolver", "caFile", "dohMethod", "dnsTimeout", "httpsTimeout", "microsoftLoginURL",
+                                  "tenantDiscovery", "concurrency", "dkimSelectors"])
+            if let resolver = try checks.string("resolver") {
+                guard resolver.lowercased().hasPrefix("https://") else { throw checks.error("resolver", "must be an https:// URL") }
+                site.checks.resolver = resolver
+            }
+            site.checks.caFile = try checks.path("caFile")
+            if let method = try checks.string("dohMethod") {
+                guard ["post", "get"].contains(method) else { throw checks.error("dohMethod", "must be post or get") }
+                site.checks.dohMethod = method
+            }
+            site.checks.dnsTimeout = Double(try checks.int("dnsTimeout", in: 1...120) ?? 5)
+            site.checks.httpsTimeout = Double(try checks.int("httpsTimeout", in: 1...300) ?? 10)
+            if let url = try checks.string("microsoftLoginURL") {
+                guard url.lowercased().hasPrefix("https://") else { throw checks.error("microsoftLoginURL", "must be an https:// URL") }
+                site.checks.microsoftLoginURL = url
+            }
+            site.checks.tenantDiscovery = try checks.bool("tenantDiscovery") ?? true
+            site.checks.concurrency = try checks.int("concurrency", in: 1...256) ?? 16
+            site.checks.dkimSelectors = try checks.strings("dkimSelectors") ?? []
+        }
+        return site
+    }
+
+    /// Checks that need the site and the policy together.
+    func validate(against policy: MemberEmailPolicy) throws {
+        let usesMFA = policy.classes.values.contains { ($0.require + $0.advise).contains("account.mfa") }
+        if usesMFA && mfaGroup == nil {
+            throw ConfigError(file: file, line: nil, key: "accounts.mfaGroup",
+                              message: "the policy \(policy.file) checks account.mfa: name the directory group whose members have MFA enforced")
+        }
     }
 }

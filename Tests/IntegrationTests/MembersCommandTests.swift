@@ -41,7 +41,7 @@ final class MembersCommandTests: XCTestCase {
         let listing = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         XCTAssertEqual(listing["profile"] as? String, "openldap")
         let members = try XCTUnwrap(listing["members"] as? [[String: Any]])
-        XCTAssertEqual(members.count, 8)
+        XCTAssertEqual(members.count, 9)
         let gail = try XCTUnwrap(members.first { $0["displayName"] as? String == "Cllr Gail Mail" })
         XCTAssertEqual(gail["accountClass"] as? String, "personal")
         XCTAssertFalse(String(decoding: run.stdout, as: UTF8.self).contains(fixtures.password), "the password never reaches the output")

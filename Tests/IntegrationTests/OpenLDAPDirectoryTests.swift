@@ -16,7 +16,7 @@ final class OpenLDAPDirectoryTests: XCTestCase {
             XCTAssertEqual(read.profile, .openldap, "detected from the rootDSE")
             XCTAssertEqual(Set(read.members.compactMap(\.displayName)), [
                 "Morgan Mayor", "Dana Deputy", "Lee Locked", "Robin Reset", "Sam Stale",
-                "Cllr Casey Council", "Pat Business", "Cllr Gail Mail",
+                "Cllr Casey Council", "Pat Business", "Cllr Gail Mail", "Cllr Sid Slow",
             ], url)
             XCTAssertTrue(read.warnings.isEmpty)
         }

@@ -1,0 +1,133 @@
+import Directory
+import Foundation
+import MailDomain
+
+/// Exactly one per Member.
+public enum Verdict: String, Codable, Sendable, CaseIterable {
+    case compliant
+    case nonCompliant = "non-compliant"
+    case assessmentDue = "assessment-due"
+    case exception
+    case unknown
+}
+
+/// One control judged for one Member.
+public struct Finding: Codable, Sendable, Equatable {
+    public var control: String
+    /// Required by the Member's class (else only advised: reported, not judged).
+    public var required: Bool
+    public var status: CheckStatus
+    public var title: String
+    public var severity: String
+    public var reference: String
+    public var explanation: String
+    public var summary: String
+    public var advice: String?
+    public var evidence: [Evidence]
+
+    /// Counts against the Member. A missing assessment is "due", not a failure.
+    public var isFailing: Bool {
+        guard required else { return false }
+        if control == "assessment.current" { return status == .fail }
+        return status == .fail || status == .notPresent
+    }
+
+    public var couldNotCheck: Bool { required && status == .error }
+}
+
+/// A 10-minute assessment as the engine needs it.
+public struct AssessmentRecord: Codable, Sendable, Equatable {
+    public var passed: Bool
+    public var assessedAt: Date
+    public var validUntil: Date
+    public var assessor: String
+    public var failedItems: [String]
+
+    public init(passed: Bool, assessedAt: Date, validUntil: Date, assessor: String, failedItems: [String] = []) {
+        self.passed = passed; self.assessedAt = assessedAt; self.validUntil = validUntil
+        self.assessor = assessor; self.failedItems = failedItems
+    }
+}
+
+public struct MemberResult: Codable, Sendable {
+    public var id: String
+    public var name: String
+    public var role: String?
+    public var organisation: String?
+    public var address: String?
+    /// The address's domain as checked (A-labels).
+    public var domain: String?
+    public var accountClass: AccountClass
+    public var kind: Member.Kind
+    public var verdict: Verdict
+    /// One sentence: why this verdict.
+    public var reason: String
+    public var findings: [Finding]
+}
+
+/// What changed since the previous run in the register.
+public struct RunChanges: Codable, Sendable, Equatable {
+    public struct Change: Codable, Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var from: Verdict?
+        public var to: Verdict?
+    }
+    public var previousRunAt: Date
+    public var newlyNonCompliant: [Change]
+    public var resolved: [Change]
+    public var otherChanges: [Change]
+    public var newMembers: [Change]
+    public var departedMembers: [Change]
+
+    public var isEmpty: Bool {
+        newlyNonCompliant.isEmpty && resolved.isEmpty && otherChanges.isEmpty && newMembers.isEmpty && departedMembers.isEmpty
+    }
+}
+
+/// The whole audit: the one model every report is written from.
+public struct AuditResult: Codable, Sendable {
+    public static let schemaVersion = "mailaudit.audit/1"
+
+    public struct PolicyInfo: Codable, Sendable {
+        public var file: String
+        public var sha256: String
+        public var implements: String
+        public var organisation: String
+        public var baseline: String
+    }
+
+    public struct DirectoryInfo: Codable, Sendable {
+        public var source: String
+        public var profile: String
+    }
+
+    public var schema = AuditResult.schemaVersion
+    public var generatedAt: Date
+    public var policy: PolicyInfo
+    public var directory: DirectoryInfo
+    /// Members per verdict; every verdict is present, zero or not.
+    public var summary: [String: Int]
+    public var members: [MemberResult]
+    /// Each distinct domain checked, with its evidence.
+    public var domains: [DomainReport]
+    public var changes: RunChanges?
+    public var warnings: [String]
+
+    public init(generatedAt: Date, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
+                domains: [DomainReport], changes: RunChanges?, warnings: [String]) {
+        self.generatedAt = generatedAt
+        self.policy = policy
+        self.directory = directory
+        self.members = members
+        self.domains = domains
+        self.changes = changes
+        self.warnings = warnings
+        var counts = Dictionary(uniqueKeysWithValues: Verdict.allCases.map { ($0.rawValue, 0) })
+        for member in members { counts[member.verdict.rawValue, default: 0] += 1 }
+        summary = counts
+    }
+
+    /// Anything but compliant or excepted means someone has to act.
+    public var needsAction: Bool { members.contains { $0.verdict != .compliant && $0.verdict != .exception } }
+}

@@ -1,0 +1,88 @@
+import Directory
+import Foundation
+import MailDomain
+
+/// Runs the audit: classes every Member, checks each distinct mail domain once (concurrently,
+/// sharing one resolver and its cache), and judges every Member.
+public struct AuditRunner: Sendable {
+    public var policy: MemberEmailPolicy
+    public var mfaGroup: String?
+    public var checker: DomainChecker
+    public var now: Date
+    public var concurrency: Int
+
+    public init(policy: MemberEmailPolicy, mfaGroup: String?, checker: DomainChecker, now: Date, concurrency: Int) {
+        self.policy = policy; self.mfaGroup = mfaGroup; self.checker = checker; self.now = now; self.concurrency = concurrency
+    }
+
+    public func run(_ directory: DirectoryRead, assessments: [String: AssessmentRecord], previous: PreviousRun?,
+                    warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
+        let classified = directory.members.map { member -> (Member, AccountClass, String?) in
+            let accountClass = policy.classifier.classify(member.effectiveAddress)
+            let domain = AccountClassifier.domain(of: member.effectiveAddress).flatMap { try? DomainNames.asciiName($0) }
+            return (member, accountClass, domain)
+        }
+        var distinct: [String] = []
+        var seen: Set<String> = []
+        for (_, accountClass, domain) in classified where policy.needsDomainChecks(accountClass) {
+            if let domain, seen.insert(domain).inserted { distinct.append(domain) }
+        }
+        let reports = await checker.check(distinct, concurrency: concurrency, progress: progress)
+        let byDomain = Dictionary(uniqueKeysWithValues: reports.map { ($0.asciiDomain, $0) })
+        let engine = PolicyEngine(policy: policy, mfaGroup: mfaGroup, now: now)
+        let results = classified.map { member, accountClass, domain in
+            engine.evaluate(member, accountClass: accountClass, domain: domain, domainReport: domain.flatMap { byDomain[$0] },
+                            assessment: assessments[member.id])
+        }
+        let info = AuditResult.PolicyInfo(file: policy.file, sha256: policy.hash, implements: policy.implements,
+                                          organisation: policy.organisationName, baseline: policy.baseline.name)
+        return AuditResult(generatedAt: now, policy: info,
+                           directory: .init(source: directory.source, profile: directory.profile.rawValue),
+                           members: results, domains: reports,
+                           changes: previous.map { RunChanges.between($0, and: results) },
+                           warnings: warnings)
+    }
+}
+
+/// What the register remembers of the last run: each Member's verdict.
+public struct PreviousRun: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        public var id: String
+        public var name: String
+        public var verdict: Verdict
+        public init(id: String, name: String, verdict: Verdict) { self.id = id; self.name = name; self.verdict = verdict }
+    }
+    public var at: Date
+    public var entries: [Entry]
+    public init(at: Date, entries: [Entry]) { self.at = at; self.entries = entries }
+}
+
+extension RunChanges {
+    /// Compares the last run with this one, Member by Member (by directory id).
+    public static func between(_ previous: PreviousRun, and current: [MemberResult]) -> RunChanges {
+        let before = Dictionary(previous.entries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = Dictionary(current.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var changes = RunChanges(previousRunAt: previous.at, newlyNonCompliant: [], resolved: [], otherChanges: [],
+                                 newMembers: [], departedMembers: [])
+        let good: Set<Verdict> = [.compliant, .exception]
+        for member in current {
+            guard let old = before[member.id] else {
+                changes.newMembers.append(Change(id: member.id, name: member.name, from: nil, to: member.verdict))
+                continue
+            }
+            guard old.verdict != member.verdict else { continue }
+            let change = Change(id: member.id, name: member.name, from: old.verdict, to: member.verdict)
+            if member.verdict == .nonCompliant {
+                changes.newlyNonCompliant.append(change)
+            } else if good.contains(member.verdict) && !good.contains(old.verdict) {
+                changes.resolved.append(change)
+            } else {
+                changes.otherChanges.append(change)
+            }
+        }
+        for old in previous.entries where now[old.id] == nil {
+            changes.departedMembers.append(Change(id: old.id, name: old.name, from: old.verdict, to: nil))
+        }
+        return changes
+    }
+}

@@ -1,0 +1,51 @@
+/// Every control the policy can name. Domain controls are the checks of `check-domain`; member
+/// controls are judged from the directory and the register.
+public enum Controls {
+    public static let domain = ["mx", "spf", "dmarc", "mta-sts", "tls-rpt", "dkim", "provider"]
+    public static let member = ["email.personal", "email.address", "account.enabled", "account.locked",
+                                "account.expired", "account.stale", "account.password", "account.mfa",
+                                "assessment.current"]
+    public static let all = domain + member
+
+    /// Plain-English titles and references of the member controls. (The domain controls' come
+    /// from the baseline file.)
+    public static let memberDescriptions: [String: ControlDescription] = [
+        "email.personal": ControlDescription(
+            title: "The Member does not use personal webmail", severity: "high",
+            reference: "CPCA Member/Officer protocol, paragraph 4.3",
+            explanation: "Personal webmail is outside the CPCA's and any council's control: no assurance of its security, and CPCA information leaves the organisation's records."),
+        "email.address": ControlDescription(
+            title: "An email address is on record", severity: "high",
+            reference: "CPCA Member/Officer protocol, paragraph 4.3",
+            explanation: "Without an address of record nobody can tell which account the Member uses for CPCA business."),
+        "account.enabled": ControlDescription(
+            title: "The CPCA account is enabled", severity: "high", reference: "CPCA ICT account management",
+            explanation: "A disabled account cannot be used: the Member is using something else, or has left."),
+        "account.locked": ControlDescription(
+            title: "The CPCA account is not locked out", severity: "medium", reference: "CPCA ICT account management",
+            explanation: "A locked-out account may be under a password-guessing attack, or the Member cannot get in."),
+        "account.expired": ControlDescription(
+            title: "The CPCA account has not expired", severity: "high", reference: "CPCA ICT account management",
+            explanation: "An expired account cannot be used."),
+        "account.stale": ControlDescription(
+            title: "The CPCA account is in use", severity: "medium", reference: "NCSC: manage user accounts",
+            explanation: "An account nobody signs in to is not the one the Member uses, and is an unwatched way in."),
+        "account.password": ControlDescription(
+            title: "The password is set and required", severity: "high", reference: "NCSC password guidance",
+            explanation: "An account that needs no password, or whose first password was never changed, can be used by someone else."),
+        "account.mfa": ControlDescription(
+            title: "Multi-factor authentication is enforced", severity: "high", reference: "NCSC: multi-factor authentication",
+            explanation: "With MFA, a stolen password alone does not open the account."),
+        "assessment.current": ControlDescription(
+            title: "A 10-minute assessment has passed and is current", severity: "high",
+            reference: "CPCA Member/Officer protocol, paragraph 4.3",
+            explanation: "A council or business account is acceptable only when the CPCA's ICT provider has confirmed, in a quick assessment, that its system meets the CPCA's baseline security."),
+    ]
+}
+
+public struct ControlDescription: Codable, Sendable, Equatable {
+    public var title: String
+    public var severity: String
+    public var reference: String
+    public var explanation: String
+}

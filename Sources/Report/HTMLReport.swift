@@ -1,0 +1,220 @@
+import Foundation
+import MailDomain
+import Policy
+
+/// The report for the Monitoring Officer: one self-contained HTML file (no external scripts,
+/// fonts or images), readable on screen and on paper. Every value from the directory, DNS or
+/// HTTP is escaped.
+public enum HTMLReport {
+    static let verdictColours: [Verdict: String] = [
+        .compliant: "#2e7d32", .nonCompliant: "#c62828", .assessmentDue: "#ef6c00", .exception: "#6a1b9a", .unknown: "#546e7a",
+    ]
+    static let verdictLabels: [Verdict: String] = [
+        .compliant: "Compliant", .nonCompliant: "Non-compliant", .assessmentDue: "Assessment due", .exception: "Exception", .unknown: "Unknown",
+    ]
+
+    /// Members needing action first, then by name.
+    static func attentionOrder(_ a: MemberResult, _ b: MemberResult) -> Bool {
+        let rank: [Verdict: Int] = [.nonCompliant: 0, .unknown: 1, .assessmentDue: 2, .exception: 3, .compliant: 4]
+        let left = rank[a.verdict] ?? 9, right = rank[b.verdict] ?? 9
+        return left != right ? left < right : a.name.lowercased() < b.name.lowercased()
+    }
+
+    public static func render(_ result: AuditResult) -> String {
+        let h = Escape.html
+        let generated = ISO8601DateFormatter().string(from: result.generatedAt)
+        let members = result.members.sorted(by: attentionOrder)
+        var body: [String] = []
+        body.append("""
+        <header>
+        <h1>Members' email accounts: assessment</h1>
+        <p class="meta">\(h(result.policy.organisation)) · generated \(h(generated)) · \(result.members.count) Members · directory \(h(result.directory.source)) (\(h(result.directory.profile)))</p>
+        <p class="meta">Rule: \(h(result.policy.implements)). Baseline: \(h(result.policy.baseline)). Policy SHA-256 <code>\(h(result.policy.sha256))</code></p>
+        </header>
+        """)
+        for warning in result.warnings { body.append("<p class=\"warning\">Warning: \(h(warning))</p>") }
+        body.append(summarySection(result))
+        body.append(attentionSection(result, members: members))
+        body.append(changesSection(result.changes))
+        body.append(membersTable(members))
+        body.append(detailsSection(members))
+        body.append(evidenceSection(result.domains))
+        return """
+        <!DOCTYPE html>
+        <html lang="en-GB">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Members' email accounts: assessment of \(h(String(generated.prefix(10))))</title>
+        <style>\(stylesheet)</style>
+        </head>
+        <body>
+        \(body.joined(separator: "\n"))
+        <script>\(script)</script>
+        </body>
+        </html>
+        """
+    }
+
+    private static func badge(_ verdict: Verdict) -> String {
+        "<span class=\"badge\" style=\"background:\(verdictColours[verdict]!)\">\(verdictLabels[verdict]!)</span>"
+    }
+
+    private static func summarySection(_ result: AuditResult) -> String {
+        let counts = Verdict.allCases.map { ($0, result.summary[$0.rawValue] ?? 0) }
+        let maximum = max(1, counts.map(\.1).max() ?? 1)
+        var bars: [String] = []
+        for (index, (verdict, count)) in counts.enumerated() {
+            let y = index * 34 + 10
+            let width = Int(Double(count) / Double(maximum) * 360)
+            bars.append("""
+            <text x="0" y="\(y + 17)" class="label">\(verdictLabels[verdict]!)</text>
+            <rect x="150" y="\(y)" width="\(max(width, 2))" height="24" fill="\(verdictColours[verdict]!)"><title>\(verdictLabels[verdict]!): \(count)</title></rect>
+            <text x="\(158 + width)" y="\(y + 17)" class="count">\(count)</text>
+            """)
+        }
+        return """
+        <section id="summary"><h2>Summary</h2>
+        <svg role="img" aria-label="Members by verdict" width="560" height="\(counts.count * 34 + 16)" viewBox="0 0 560 \(counts.count * 34 + 16)">
+        \(bars.joined(separator: "\n"))
+        </svg>
+        </section>
+        """
+    }
+
+    private static func attentionSection(_ result: AuditResult, members: [MemberResult]) -> String {
+        let h = Escape.html
+        let needing = members.filter { $0.verdict != .compliant }
+        var items = needing.map { member in
+            "<li>\(badge(member.verdict)) <a href=\"#m-\(h(anchor(member.id)))\">\(h(member.name))</a>: \(h(member.reason))</li>"
+        }
+        if items.isEmpty { items = ["<li>Every Member is compliant.</li>"] }
+        let due = members.filter { $0.verdict == .assessmentDue }.count
+        return """
+        <section id="attention"><h2>For the Monitoring Officer</h2>
+        <p>\(needing.count) of \(result.members.count) Members need attention; \(due) \(due == 1 ? "is" : "are") waiting for a 10-minute assessment.</p>
+        <ul class="attention">\(items.joined(separator: "\n"))</ul>
+        </section>
+        """
+    }
+
+    private static func changesSection(_ changes: RunChanges?) -> String {
+        let h = Escape.html
+        guard let changes else {
+            return "<section id=\"changes\"><h2>Changes since the previous audit</h2><p>This is the first audit in the register.</p></section>"
+        }
+        var parts: [String] = []
+        for (label, list) in [("Newly non-compliant", changes.newlyNonCompliant), ("Resolved", changes.resolved),
+                              ("Other changes", changes.otherChanges), ("New Members", changes.newMembers),
+                              ("Departed Members", changes.departedMembers)] where !list.isEmpty {
+            let entries = list.map { change -> String in
+                var text = h(change.name)
+                if let from = change.from, let to = change.to { text += " (\(verdictLabels[from]!) → \(verdictLabels[to]!))" }
+                return "<li>\(text)</li>"
+            }
+            parts.append("<h3>\(label)</h3><ul>\(entries.joined())</ul>")
+        }
+        let since = ISO8601DateFormatter().string(from: changes.previousRunAt)
+        return """
+        <section id="changes"><h2>Changes since the previous audit</h2>
+        <p>Compared with the audit of \(h(since)).</p>
+        \(parts.isEmpty ? "<p>No change.</p>" : parts.joined(separator: "\n"))
+        </section>
+        """
+    }
+
+    private static func membersTable(_ members: [MemberResult]) -> String {
+        let h = Escape.html
+        let options = Verdict.allCases.map { "<option value=\"\($0.rawValue)\">\(verdictLabels[$0]!)</option>" }.joined()
+        let rows = members.map { member in
+            """
+            <tr data-verdict="\(member.verdict.rawValue)"><td><a href="#m-\(h(anchor(member.id)))">\(h(member.name))</a></td><td>\(h(member.role ?? ""))</td><td>\(h(member.organisation ?? ""))</td><td>\(h(member.address ?? ""))</td><td>\(member.accountClass.rawValue)</td><td data-sort="\(member.verdict.rawValue)">\(badge(member.verdict))</td><td>\(h(member.reason))</td></tr>
+            """
+        }
+        return """
+        <section id="members"><h2>Members</h2>
+        <p class="noprint"><label>Show <select id="verdict-filter"><option value="">all verdicts</option>\(options)</select></label>
+        <span id="shown"></span> · click a column heading to sort</p>
+        <table id="members-table"><thead><tr><th>Member</th><th>Role</th><th>Organisation</th><th>Address</th><th>Account</th><th>Verdict</th><th>Why</th></tr></thead>
+        <tbody>
+        \(rows.joined(separator: "\n"))
+        </tbody></table>
+        </section>
+        """
+    }
+
+    private static func detailsSection(_ members: [MemberResult]) -> String {
+        let h = Escape.html
+        let blocks = members.map { member -> String in
+            let findings = member.findings.map { finding -> String in
+                let kind = finding.required ? "required" : "advised"
+                let fix = finding.advice.map { "<p class=\"fix\"><strong>Fix:</strong> \(h($0))</p>" } ?? ""
+                return """
+                <li class="finding status-\(finding.status.rawValue)"><span class="status">\(finding.status.rawValue)</span> <strong>\(h(finding.title))</strong> <span class="kind">(\(kind), \(h(finding.severity)))</span>
+                <p>\(h(finding.summary))</p>\(fix)
+                <p class="ref">\(h(finding.explanation)) <em>\(h(finding.reference))</em></p></li>
+                """
+            }
+            let domain = member.domain.map { " · domain <a href=\"#d-\(h(anchor($0)))\">\(h($0))</a>" } ?? ""
+            return """
+            <details id="m-\(h(anchor(member.id)))"\(member.verdict == .compliant ? "" : " open")><summary>\(badge(member.verdict)) \(h(member.name)) — \(h(member.role ?? ""))</summary>
+            <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
+            <p>\(h(member.reason))</p>
+            <ul class="findings">\(findings.joined(separator: "\n"))</ul>
+            </details>
+            """
+        }
+        return "<section id=\"details\"><h2>Findings by Member</h2>\n\(blocks.joined(separator: "\n"))\n</section>"
+    }
+
+    private static func evidenceSection(_ domains: [DomainReport]) -> String {
+        let h = Escape.html
+        let formatter = ISO8601DateFormatter()
+        let blocks = domains.map { report -> String in
+            let checks = report.checks.map { check -> String in
+                let evidence = check.evidence.map { item -> String in
+                    let data = item.data.map { "<div class=\"data\">\(h(String($0.prefix(2000))))</div>" }.joined()
+                    return "<li><code>\(h(item.query))</code> → \(h(item.result)) <span class=\"time\">\(formatter.string(from: item.observedAt))</span>\(data)</li>"
+                }
+                return "<h4>\(h(check.id)): \(h(check.status.rawValue))</h4><p>\(h(check.summary))</p><ul class=\"evidence\">\(evidence.joined())</ul>"
+            }
+            return "<details id=\"d-\(h(anchor(report.asciiDomain)))\"><summary>\(h(report.domain))</summary>\(checks.joined(separator: "\n"))</details>"
+        }
+        return "<section id=\"evidence\"><h2>Evidence appendix</h2><p>The DNS answers and HTTP responses behind every domain result.</p>\n\(blocks.joined(separator: "\n"))\n</section>"
+    }
+
+    /// A fragment identifier from an id: letters, digits and '-' only.
+    static func anchor(_ text: String) -> String {
+        String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
+    }
+
+    static let stylesheet = """
+    body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1b1b1b;line-height:1.4}
+    h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+    .meta{color:#555;font-size:.9rem;margin:.2rem 0}.warning{background:#fff3e0;border-left:4px solid #ef6c00;padding:.5rem}
+    .badge{color:#fff;border-radius:3px;padding:.1rem .4rem;font-size:.8rem;white-space:nowrap}
+    svg .label,svg .count{font-size:14px;fill:#1b1b1b}
+    table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #e0e0e0;padding:.35rem;text-align:left;vertical-align:top}
+    th{cursor:pointer;background:#f5f5f5;user-select:none}th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}
+    details{border:1px solid #e0e0e0;border-radius:4px;margin:.5rem 0;padding:.3rem .8rem}summary{cursor:pointer;font-weight:bold}
+    .findings{list-style:none;padding-left:0}.finding{border-left:4px solid #bbb;padding:.2rem .6rem;margin:.5rem 0}
+    .status-pass{border-color:#2e7d32}.status-fail,.status-not-present{border-color:#c62828}.status-warn{border-color:#ef6c00}.status-error{border-color:#546e7a}
+    .status{font-family:monospace;text-transform:uppercase;font-size:.8rem}.kind,.ref,.time{color:#666;font-size:.85rem}
+    .fix{background:#f1f8e9;padding:.3rem}.evidence{font-size:.85rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
+    @media print{.noprint{display:none}details{border:none}a{color:inherit;text-decoration:none}h2{page-break-after:avoid}tr,li{page-break-inside:avoid}body{margin:0;max-width:none}}
+    """
+
+    static let script = """
+    (function(){
+      var table=document.getElementById('members-table');var filter=document.getElementById('verdict-filter');var shown=document.getElementById('shown');
+      function apply(){var v=filter.value;var n=0;Array.prototype.forEach.call(table.tBodies[0].rows,function(r){var show=!v||r.getAttribute('data-verdict')===v;r.style.display=show?'':'none';if(show)n++;});shown.textContent=n+' shown';}
+      filter.addEventListener('change',apply);apply();
+      Array.prototype.forEach.call(table.tHead.rows[0].cells,function(th,i){th.addEventListener('click',function(){
+        var asc=!th.classList.contains('sorted-asc');Array.prototype.forEach.call(table.tHead.rows[0].cells,function(c){c.classList.remove('sorted-asc','sorted-desc');});
+        th.classList.add(asc?'sorted-asc':'sorted-desc');var rows=Array.prototype.slice.call(table.tBodies[0].rows);
+        rows.sort(function(a,b){var x=a.cells[i].getAttribute('data-sort')||a.cells[i].textContent;var y=b.cells[i].getAttribute('data-sort')||b.cells[i].textContent;return (asc?1:-1)*x.localeCompare(y);});
+        rows.forEach(function(r){table.tBodies[0].appendChild(r);});});});
+      window.addEventListener('beforeprint',function(){Array.prototype.forEach.call(document.querySelectorAll('details'),function(d){d.open=true;});});
+    })();
+    """
+}
