@@ -175,7 +175,8 @@ public struct DirectoryProfile: Sendable {
             // "000001010000Z" locks the account until an administrator unlocks it: OpenLDAP's
             // way of disabling an account.
             state.enabled = lockedAt != .distantPast
-            state.locked = lockedAt != nil
+            // A lock-out is a time; the administrative marker above is "disabled", not locked out.
+            state.locked = lockedAt != nil && lockedAt != .distantPast
             state.passwordLastSet = try generalized(entry, "pwdChangedTime")
             state.lastLogon = try generalized(entry, "pwdLastSuccess")
             state.mustChangePassword = try entry.string("pwdReset")?.uppercased() == "TRUE"

@@ -86,7 +86,7 @@ public struct RunChanges: Codable, Sendable, Equatable {
 }
 
 /// The whole audit: the one model every report is written from.
-public struct AuditResult: Codable, Sendable {
+public struct AuditResult: Encodable, Sendable {
     public static let schemaVersion = "mailaudit.audit/1"
 
     public struct PolicyInfo: Codable, Sendable {
@@ -106,8 +106,6 @@ public struct AuditResult: Codable, Sendable {
     public var generatedAt: Date
     public var policy: PolicyInfo
     public var directory: DirectoryInfo
-    /// Members per verdict; every verdict is present, zero or not.
-    public var summary: [String: Int]
     public var members: [MemberResult]
     /// Each distinct domain checked, with its evidence.
     public var domains: [DomainReport]
@@ -123,9 +121,30 @@ public struct AuditResult: Codable, Sendable {
         self.domains = domains
         self.changes = changes
         self.warnings = warnings
+    }
+
+    /// Members per verdict; every verdict is present, zero or not.
+    public var summary: [String: Int] {
         var counts = Dictionary(uniqueKeysWithValues: Verdict.allCases.map { ($0.rawValue, 0) })
         for member in members { counts[member.verdict.rawValue, default: 0] += 1 }
-        summary = counts
+        return counts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schema, generatedAt, policy, directory, summary, members, domains, changes, warnings
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schema, forKey: .schema)
+        try container.encode(generatedAt, forKey: .generatedAt)
+        try container.encode(policy, forKey: .policy)
+        try container.encode(directory, forKey: .directory)
+        try container.encode(summary, forKey: .summary)
+        try container.encode(members, forKey: .members)
+        try container.encode(domains, forKey: .domains)
+        try container.encodeIfPresent(changes, forKey: .changes)
+        try container.encode(warnings, forKey: .warnings)
     }
 
     /// Anything but compliant or excepted means someone has to act.

@@ -123,6 +123,7 @@ final class DirectoryProfileTests: XCTestCase {
         let disabled = try profile.member(from: entry([("objectClass", "inetOrgPerson"), ("uid", "d"), ("pwdAccountLockedTime", "000001010000Z")]))
         XCTAssertEqual(disabled.account?.enabled, false)
         XCTAssertEqual(disabled.account?.state, "disabled")
+        XCTAssertEqual(disabled.account?.locked, false)
         let locked = try profile.member(from: entry([("objectClass", "inetOrgPerson"), ("uid", "l"), ("pwdAccountLockedTime", "20261121101500Z")]))
         XCTAssertEqual(locked.account?.state, "locked")
         let contact = try profile.member(from: entry([("objectClass", "inetOrgPerson"), ("cn", "C"), ("mail", "c@x.test")]))

@@ -1,0 +1,167 @@
+import Foundation
+import XCTest
+
+/// `mailaudit audit` end to end: the real slapd directory, the real BIND (DoH) and nginx
+/// fixtures, the demo policy; every Member's verdict and key finding asserted, the JSON checked
+/// against its schema, the HTML opened in headless Chromium.
+final class AuditEndToEndTests: XCTestCase {
+    private var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    private func prepare() throws -> (site: URL, out: URL, folder: URL) {
+        let fixtures = try Fixtures.load()
+        let directory = try DirectoryFixtures.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let site = folder.appendingPathComponent("site.yaml")
+        try """
+        \(directory.openldapYAML())
+        policy: \(root.appendingPathComponent("examples/demo-policy.yaml").path)
+        register: register.sqlite
+        accounts:
+          mfaGroup: cn=MFA Enforced,ou=groups,dc=cpca,dc=test
+        checks:
+          resolver: \(fixtures.resolverURL)
+          caFile: \(fixtures.caFile)
+          microsoftLoginURL: \(fixtures.microsoftLogin)
+          dnsTimeout: 1
+        """.write(to: site, atomically: true, encoding: .utf8)
+        return (site, folder.appendingPathComponent("report"), folder)
+    }
+
+    private func audit(_ site: URL, out: URL, asOf: String) throws -> CommandRun {
+        try CommandRun.mailaudit(["audit", "--config", site.path, "--out", out.path, "--as-of", asOf],
+                                 environment: ["MAILAUDIT_TEST_LDAP_PASSWORD": (try DirectoryFixtures.load()).password])
+    }
+
+    func testEveryMemberGetsTheRightVerdict() throws {
+        let (site, out, _) = try prepare()
+        let run = try audit(site, out: out, asOf: "2026-11-22")
+        XCTAssertEqual(run.status, 1, "someone needs action: exit 1 for cron. \(run.stderr)")
+        XCTAssertTrue(String(decoding: run.stdout, as: UTF8.self).contains("index.html"))
+        let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
+        let audit = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let members = try XCTUnwrap(audit["members"] as? [[String: Any]])
+        let byName = Dictionary(uniqueKeysWithValues: members.map { ($0["name"] as! String, $0) })
+        func verdict(_ name: String) -> String? { byName[name]?["verdict"] as? String }
+        func failing(_ name: String) -> [String] {
+            ((byName[name]?["findings"] as? [[String: Any]]) ?? []).filter {
+                $0["required"] as? Bool == true && ["fail", "not-present"].contains($0["status"] as? String ?? "")
+                    && $0["control"] as? String != "assessment.current"
+            }.compactMap { $0["control"] as? String }
+        }
+        XCTAssertEqual(verdict("Morgan Mayor"), "compliant")
+        XCTAssertEqual(verdict("Dana Deputy"), "non-compliant"); XCTAssertEqual(failing("Dana Deputy").first, "account.enabled")
+        XCTAssertFalse(failing("Dana Deputy").contains("account.locked"), "disabled is not also locked out")
+        XCTAssertEqual(verdict("Lee Locked"), "non-compliant"); XCTAssertTrue(failing("Lee Locked").contains("account.locked"))
+        XCTAssertEqual(verdict("Robin Reset"), "non-compliant"); XCTAssertEqual(failing("Robin Reset"), ["account.stale"])
+        XCTAssertEqual(verdict("Sam Stale"), "non-compliant"); XCTAssertEqual(failing("Sam Stale"), ["account.stale", "account.mfa"])
+        XCTAssertEqual(verdict("Cllr Casey Council"), "assessment-due", "good.test passes; no assessment on record")
+        XCTAssertEqual(verdict("Pat Business"), "assessment-due")
+        XCTAssertEqual(verdict("Cllr Gail Mail"), "non-compliant"); XCTAssertEqual(failing("Cllr Gail Mail"), ["email.personal"])
+        XCTAssertEqual(verdict("Cllr Sid Slow"), "unknown", "name servers that never answer: unknown, never compliant")
+        XCTAssertEqual(members.count, 9)
+        XCTAssertEqual(audit["summary"] as? [String: Int],
+                       ["compliant": 1, "non-compliant": 5, "assessment-due": 2, "exception": 0, "unknown": 1])
+        // Each distinct domain was checked once; personal webmail and the organisation's own
+        // domain for accounts whose class does not need it are not asked about.
+        let domains = try XCTUnwrap(audit["domains"] as? [[String: Any]]).compactMap { $0["asciiDomain"] as? String }
+        XCTAssertEqual(Set(domains), ["cpca.test", "good.test", "m365.test", "slow.test"])
+        XCTAssertEqual(domains.count, Set(domains).count)
+
+        try validateAgainstSchema(out.appendingPathComponent("audit.json"))
+        try openInChromium(out.appendingPathComponent("index.html"), memberCount: 9)
+        let csv = try String(contentsOf: out.appendingPathComponent("action-plan.csv"), encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("Member,Role,Organisation,Address,Verdict,Control"))
+        XCTAssertTrue(csv.contains("Cllr Gail Mail") && csv.contains("email.personal"))
+        XCTAssertFalse(csv.contains("Morgan Mayor"), "compliant Members have no actions")
+        let markdown = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
+        XCTAssertTrue(markdown.contains("| non-compliant | 5 |"), markdown)
+    }
+
+    func testTheRegisterRemembersRunsAndReportsChanges() throws {
+        let (site, out, folder) = try prepare()
+        XCTAssertEqual(try audit(site, out: out, asOf: "2026-11-22").status, 1)
+        // Half a year on, nobody has signed in: the Mayor's account has gone stale.
+        XCTAssertEqual(try audit(site, out: out, asOf: "2027-06-01").status, 1)
+        let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
+        let audit = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let changes = try XCTUnwrap(audit["changes"] as? [String: Any])
+        XCTAssertEqual((changes["newlyNonCompliant"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["Morgan Mayor"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("register.sqlite").path))
+        let history = try CommandRun.mailaudit(["history", "--config", site.path, "--format", "json"])
+        XCTAssertEqual(history.status, 0, history.stderr)
+        let runs = try XCTUnwrap(try JSONSerialization.jsonObject(with: history.stdout) as? [[String: Any]])
+        XCTAssertEqual(runs.count, 2)
+        XCTAssertEqual((runs.first?["summary"] as? [String: Int])?["compliant"], 0)
+    }
+
+    func testMalformedPolicyStopsTheAuditBeforeAnythingRuns() throws {
+        let (site, out, folder) = try prepare()
+        let policy = folder.appendingPathComponent("policy.yaml")
+        let text = try String(contentsOf: root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../policies/", with: root.appendingPathComponent("policies").path + "/")
+            .replacingOccurrences(of: "staleAfterDays: 90", with: "staleAfterDays: ninety")
+        try text.write(to: policy, atomically: true, encoding: .utf8)
+        var siteText = try String(contentsOf: site, encoding: .utf8)
+        siteText = siteText.replacingOccurrences(of: root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
+        try siteText.write(to: site, atomically: true, encoding: .utf8)
+        let run = try audit(site, out: out, asOf: "2026-11-22")
+        XCTAssertEqual(run.status, 2)
+        let line = text.components(separatedBy: "\n").firstIndex { $0.contains("ninety") }! + 1
+        XCTAssertTrue(run.stderr.contains("policy.yaml:\(line): accounts.staleAfterDays"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "no report from a half-read policy")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("register.sqlite").path))
+    }
+
+    private func validateAgainstSchema(_ file: URL) throws {
+        let script = """
+        import json, sys, jsonschema
+        schema = json.load(open(sys.argv[1])); document = json.load(open(sys.argv[2]))
+        jsonschema.Draft202012Validator.check_schema(schema)
+        errors = [f"{e.json_path}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(document)]
+        print("\\n".join(errors[:20])); sys.exit(1 if errors else 0)
+        """
+        let output = try run("/usr/bin/python3", ["-c", script, root.appendingPathComponent("schemas/audit.schema.json").path, file.path])
+        XCTAssertEqual(output.status, 0, "audit.json does not follow schemas/audit.schema.json:\n\(output.text)")
+    }
+
+    /// The page as a browser shows it: scripts run (the filter writes "N shown"), no console
+    /// errors, the summary and the table present; a screenshot is kept as a test artefact.
+    private func openInChromium(_ page: URL, memberCount: Int) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else {
+            if ProcessInfo.processInfo.environment["MAILAUDIT_REQUIRE_FIXTURES"] != nil { XCTFail("chromium is not installed") }
+            return
+        }
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
+        let dom = try run("/usr/bin/chromium", flags + ["--dump-dom", page.absoluteString])
+        XCTAssertTrue(dom.stdout.contains("id=\"summary\""), "summary section")
+        XCTAssertEqual(dom.stdout.components(separatedBy: "<tr data-verdict=").count - 1, memberCount, "one row a Member")
+        XCTAssertTrue(dom.stdout.contains("\(memberCount) shown"), "the report's script ran")
+        let consoleErrors = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
+        XCTAssertTrue(consoleErrors.isEmpty, "console errors:\n\(consoleErrors.joined(separator: "\n"))")
+        let artefacts = ProcessInfo.processInfo.environment["MAILAUDIT_TEST_ARTEFACTS"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory
+        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+        let screenshot = artefacts.appendingPathComponent("audit-report.png")
+        _ = try run("/usr/bin/chromium", flags + ["--window-size=1280,2400", "--screenshot=\(screenshot.path)", page.absoluteString])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: screenshot.path))
+        print("screenshot of the report: \(screenshot.path)")
+    }
+
+    private struct Output { var status: Int32; var stdout: String; var stderr: String; var text: String { stdout + stderr } }
+
+    private func run(_ executable: String, _ arguments: [String]) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import MailDomain
+import XCTest
+@testable import Policy
+@testable import Register
+@testable import Report
+
+final class ReportWriterTests: XCTestCase {
+    private func hostileResult() -> AuditResult {
+        let finding = Finding(control: "dmarc", required: true, status: .fail, title: "DMARC", severity: "high", reference: "RFC 7489",
+                              explanation: "e", summary: "=HYPERLINK(\"http://evil\")", advice: "+cmd|' /C calc'!A0",
+                              evidence: [Evidence(kind: .dns, query: "TXT <script>x</script>", result: "NOERROR", data: ["\"<img onerror=alert(1)>\""])])
+        let member = MemberResult(id: "x<1>", name: "<script>alert('m')</script>", role: "@SUM(A1)", organisation: "-2+3",
+                                  address: "a@b.test", domain: "b.test", accountClass: .external, kind: .contact,
+                                  verdict: .nonCompliant, reason: "| pipes | and *stars*", findings: [finding])
+        let domain = DomainReport(domain: "b.test", asciiDomain: "b.test", checkedAt: TestPolicy.now,
+                                  checks: [CheckResult(id: "dmarc", status: .fail, summary: "<b>bold</b>", evidence: finding.evidence)])
+        return AuditResult(generatedAt: TestPolicy.now,
+                           policy: .init(file: "p", sha256: String(repeating: "0", count: 64), implements: "4.3", organisation: "Org & Co", baseline: "b"),
+                           directory: .init(source: "s", profile: "openldap"), members: [member], domains: [domain], changes: nil, warnings: [])
+    }
+
+    func testHTMLEscapesEverythingFromTheNetwork() {
+        let html = HTMLReport.render(hostileResult())
+        XCTAssertFalse(html.contains("<script>alert"), "a script from the directory must not reach the page")
+        XCTAssertFalse(html.contains("<img onerror"))
+        XCTAssertFalse(html.contains("<b>bold</b>"))
+        XCTAssertTrue(html.contains("&lt;script&gt;alert(&#39;m&#39;)&lt;/script&gt;"))
+        XCTAssertEqual(html.components(separatedBy: "<script>").count - 1, 1, "only the report's own script")
+        XCTAssertFalse(html.contains("http://") && html.contains("src=\"http"), "no external resources")
+    }
+
+    func testCSVNeutralisesFormulas() {
+        let csv = CSVActionPlan.render(hostileResult())
+        let row = csv.components(separatedBy: "\r\n")[1]
+        XCTAssertTrue(row.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), row)
+        XCTAssertTrue(row.contains("'+cmd|' /C calc'!A0"), row)
+        XCTAssertTrue(row.contains("'@SUM(A1)"), row)
+        XCTAssertTrue(row.contains("'-2+3"), row)
+        XCTAssertEqual(Escape.csv("a,b"), "\"a,b\"")
+        XCTAssertEqual(Escape.csv("line\nbreak"), "\"line\nbreak\"")
+    }
+
+    func testMarkdownEscapes() {
+        let markdown = MarkdownReport.render(hostileResult())
+        XCTAssertTrue(markdown.contains("\\| pipes \\| and \\*stars\\*"), markdown)
+        XCTAssertTrue(markdown.contains("&lt;script&gt;"), markdown)
+        XCTAssertTrue(markdown.contains("Org &amp; Co"))
+    }
+
+    func testRegisterRecordsRunsInTransactions() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("register-\(UUID().uuidString)/r.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let register = try AuditRegister(path: path)
+        XCTAssertNil(try register.lastRun())
+        var result = hostileResult()
+        try register.record(result)
+        let last = try XCTUnwrap(try register.lastRun())
+        XCTAssertEqual(last.entries, [PreviousRun.Entry(id: "x<1>", name: "<script>alert('m')</script>", verdict: .nonCompliant)])
+        result.members[0].verdict = .compliant
+        try register.record(result)
+        XCTAssertEqual(try register.runs().map(\.id), [2, 1])
+        XCTAssertEqual(try register.runs().first?.summary["compliant"], 1)
+        // Reopening runs the migrations again, harmlessly.
+        XCTAssertEqual(try AuditRegister(path: path).runs().count, 2)
+        // A run whose members clash on the primary key cannot half-write: the transaction rolls back.
+        var broken = result
+        broken.members.append(broken.members[0])
+        broken.members[1].verdict = .unknown
+        XCTAssertNoThrow(try register.record(broken), "INSERT OR REPLACE keeps one row a Member")
+        XCTAssertEqual(try register.runs().count, 3)
+    }
+}
