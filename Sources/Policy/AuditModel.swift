@@ -23,6 +23,8 @@ public struct Finding: Codable, Sendable, Equatable {
     public var explanation: String
     public var summary: String
     public var advice: String?
+    /// Evidence of member controls. Domain controls' evidence is in `AuditResult.domains`,
+    /// under the Member's `domain`, stored once per domain.
     public var evidence: [Evidence]
 
     /// Counts against the Member. A missing assessment is "due", not a failure.

@@ -61,7 +61,9 @@ public struct PolicyEngine: Sendable {
             guard let check = domainReport?.check(control) else {
                 return make(.error, "The mail domain was not checked (no usable address).")
             }
-            return make(check.status, check.summary, advice: check.advice, evidence: check.evidence)
+            // The evidence stays with the domain (AuditResult.domains), once however many Members
+            // share it; the Member's `domain` points to it.
+            return make(check.status, check.summary, advice: check.advice)
         }
         switch control {
         case "email.personal":

@@ -37,7 +37,7 @@ public enum HTMLReport {
         body.append(attentionSection(result, members: members))
         body.append(changesSection(result.changes))
         body.append(membersTable(members))
-        body.append(detailsSection(members))
+        body.append(detailsSection(members, checkedDomains: Set(result.domains.map(\.asciiDomain))))
         body.append(evidenceSection(result.domains))
         return """
         <!DOCTYPE html>
@@ -143,7 +143,7 @@ public enum HTMLReport {
         """
     }
 
-    private static func detailsSection(_ members: [MemberResult]) -> String {
+    private static func detailsSection(_ members: [MemberResult], checkedDomains: Set<String>) -> String {
         let h = Escape.html
         let blocks = members.map { member -> String in
             let findings = member.findings.map { finding -> String in
@@ -155,7 +155,10 @@ public enum HTMLReport {
                 <p class="ref">\(h(finding.explanation)) <em>\(h(finding.reference))</em></p></li>
                 """
             }
-            let domain = member.domain.map { " · domain <a href=\"#d-\(h(anchor($0)))\">\(h($0))</a>" } ?? ""
+            // Link to the evidence only where the domain was checked (personal webmail is not).
+            let domain = member.domain.map { name in
+                checkedDomains.contains(name) ? " · domain <a href=\"#d-\(h(anchor(name)))\">\(h(name))</a>" : " · domain \(h(name))"
+            } ?? ""
             return """
             <details id="m-\(h(anchor(member.id)))"\(member.verdict == .compliant ? "" : " open")><summary>\(badge(member.verdict)) \(h(member.name)) — \(h(member.role ?? ""))</summary>
             <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
