@@ -65,6 +65,8 @@ public struct MemberResult: Codable, Sendable {
     /// One sentence: why this verdict.
     public var reason: String
     public var findings: [Finding]
+    /// The Monitoring Officer's exception: applied, not covering what fails, expired or revoked.
+    public var exception: ExceptionNote?
 }
 
 /// What changed since the previous run in the register.
@@ -112,6 +114,8 @@ public struct AuditResult: Encodable, Sendable {
     /// Each distinct domain checked, with its evidence.
     public var domains: [DomainReport]
     public var changes: RunChanges?
+    /// Live exceptions, soonest expiry first.
+    public var exceptions: [ExceptionGrant] = []
     public var warnings: [String]
 
     public init(generatedAt: Date, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
@@ -133,7 +137,7 @@ public struct AuditResult: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, generatedAt, policy, directory, summary, members, domains, changes, warnings
+        case schema, generatedAt, policy, directory, summary, members, domains, changes, exceptions, warnings
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -146,6 +150,7 @@ public struct AuditResult: Encodable, Sendable {
         try container.encode(members, forKey: .members)
         try container.encode(domains, forKey: .domains)
         try container.encodeIfPresent(changes, forKey: .changes)
+        try container.encode(exceptions, forKey: .exceptions)
         try container.encode(warnings, forKey: .warnings)
     }
 

@@ -15,8 +15,8 @@ public struct AuditRunner: Sendable {
         self.policy = policy; self.mfaGroup = mfaGroup; self.checker = checker; self.now = now; self.concurrency = concurrency
     }
 
-    public func run(_ directory: DirectoryRead, assessments: [String: AssessmentRecord], previous: PreviousRun?,
-                    warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
+    public func run(_ directory: DirectoryRead, assessments: [String: AssessmentRecord], exceptions: [ExceptionGrant] = [],
+                    previous: PreviousRun?, warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
         let classified = directory.members.map { member -> (Member, AccountClass, String?) in
             let accountClass = policy.classifier.classify(member.effectiveAddress)
             let domain = AccountClassifier.domain(of: member.effectiveAddress).flatMap { try? DomainNames.asciiName($0) }
@@ -30,17 +30,20 @@ public struct AuditRunner: Sendable {
         let reports = await checker.check(distinct, concurrency: concurrency, progress: progress)
         let byDomain = Dictionary(uniqueKeysWithValues: reports.map { ($0.asciiDomain, $0) })
         let engine = PolicyEngine(policy: policy, mfaGroup: mfaGroup, now: now)
+        let grantsByMember = Dictionary(grouping: exceptions, by: \.memberId)
         let results = classified.map { member, accountClass, domain in
             engine.evaluate(member, accountClass: accountClass, domain: domain, domainReport: domain.flatMap { byDomain[$0] },
-                            assessment: assessments[member.id])
+                            assessment: assessments[member.id], exceptions: grantsByMember[member.id] ?? [])
         }
         let info = AuditResult.PolicyInfo(file: policy.file, sha256: policy.hash, implements: policy.implements,
                                           organisation: policy.organisationName, baseline: policy.baseline.name)
-        return AuditResult(generatedAt: now, policy: info,
-                           directory: .init(source: directory.source, profile: directory.profile.rawValue),
-                           members: results, domains: reports,
-                           changes: previous.map { RunChanges.between($0, and: results) },
-                           warnings: warnings)
+        var result = AuditResult(generatedAt: now, policy: info,
+                                 directory: .init(source: directory.source, profile: directory.profile.rawValue),
+                                 members: results, domains: reports,
+                                 changes: previous.map { RunChanges.between($0, and: results) },
+                                 warnings: warnings)
+        result.exceptions = exceptions.filter { $0.isLive(at: now) }.sorted { $0.expires < $1.expires }
+        return result
     }
 }
 

@@ -59,14 +59,15 @@ public struct Baseline: Sendable {
             try controls.allowOnly(Controls.domain)
             for id in controls.keys {
                 guard let control = try controls.mapping(id) else { continue }
-                try control.allowOnly(["title", "severity", "reference", "explanation"])
+                try control.allowOnly(["title", "severity", "reference", "explanation", "fix"])
                 let severity = try control.requiredString("severity")
                 guard ["high", "medium", "low", "info"].contains(severity) else {
                     throw control.error("severity", "must be high, medium, low or info")
                 }
                 descriptions[id] = ControlDescription(title: try control.requiredString("title"), severity: severity,
                                                       reference: try control.requiredString("reference"),
-                                                      explanation: try control.requiredString("explanation"))
+                                                      explanation: try control.requiredString("explanation"),
+                                                      fix: try control.requiredString("fix"))
             }
         }
         for id in Controls.domain where descriptions[id] == nil {

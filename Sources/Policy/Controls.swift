@@ -48,4 +48,6 @@ public struct ControlDescription: Codable, Sendable, Equatable {
     public var severity: String
     public var reference: String
     public var explanation: String
+    /// What to do in general; a check's own advice, when it has one, is more specific.
+    public var fix: String?
 }

@@ -21,13 +21,15 @@ public struct MemberEmailPolicy: Sendable {
     public var staleAfterDays: Int
     public var passwordMaxAgeDays: Int?
     public var assessmentValidMonths: Int
+    /// The longest an exception may be granted for.
+    public var exceptionMaxMonths: Int
     /// SHA-256 of the policy, the baseline and the list, as read: two runs with the same hash
     /// applied the same rule.
     public var hash: String
 
     public static func load(file: String) throws -> MemberEmailPolicy {
         let root = try YAMLMapping.load(file: file)
-        try root.allowOnly(["implements", "organisation", "personalWebmail", "baseline", "classes", "accounts", "assessment"])
+        try root.allowOnly(["implements", "organisation", "personalWebmail", "baseline", "classes", "accounts", "assessment", "exceptions"])
         guard let organisation = try root.mapping("organisation") else {
             throw root.error("organisation", "is required: the organisation's name and mail domains")
         }
@@ -81,6 +83,11 @@ public struct MemberEmailPolicy: Sendable {
             try assessment.allowOnly(["validMonths"])
             validMonths = try assessment.int("validMonths", in: 1...60) ?? validMonths
         }
+        var exceptionMaxMonths = 12
+        if let exceptions = try root.mapping("exceptions") {
+            try exceptions.allowOnly(["maxMonths"])
+            exceptionMaxMonths = try exceptions.int("maxMonths", in: 1...60) ?? exceptionMaxMonths
+        }
         var digest = SHA256()
         for path in [file, baselineFile, listFile] {
             digest.update(data: FileManager.default.contents(atPath: path) ?? Data())
@@ -90,7 +97,8 @@ public struct MemberEmailPolicy: Sendable {
                                  organisationName: try organisation.requiredString("name"),
                                  classifier: AccountClassifier(organisationDomains: domains, personalDomains: personal),
                                  baseline: baseline, classes: classes, staleAfterDays: staleAfterDays,
-                                 passwordMaxAgeDays: passwordMaxAgeDays, assessmentValidMonths: validMonths, hash: hash)
+                                 passwordMaxAgeDays: passwordMaxAgeDays, assessmentValidMonths: validMonths,
+                                 exceptionMaxMonths: exceptionMaxMonths, hash: hash)
     }
 
     /// Does any class need the mail domain checked?

@@ -17,16 +17,40 @@ public struct PolicyEngine: Sendable {
     }
 
     public func evaluate(_ member: Member, accountClass: AccountClass, domain: String?, domainReport: DomainReport?,
-                         assessment: AssessmentRecord?) -> MemberResult {
+                         assessment: AssessmentRecord?, exceptions: [ExceptionGrant] = []) -> MemberResult {
         let rule = policy.classes[accountClass] ?? .init(require: [], advise: [])
         var findings: [Finding] = []
         for (control, required) in rule.require.map({ ($0, true) }) + rule.advise.map({ ($0, false) }) {
             findings.append(finding(control, required: required, member: member, domainReport: domainReport, assessment: assessment))
         }
-        let (verdict, reason) = Self.verdict(findings, accountClass: accountClass)
+        var (verdict, reason) = Self.verdict(findings, accountClass: accountClass)
+        let note = exceptionNote(exceptions, verdict: verdict, failing: findings.filter(\.isFailing).map(\.control))
+        if note?.state == .applied, let grant = note?.grant {
+            reason = "Accepted by \(grant.decidedBy) until \(DateFormatter.day.string(from: grant.expires)): \(grant.reason) (otherwise: \(reason))"
+            verdict = .exception
+        } else if let note, note.state == .expired || note.state == .revoked {
+            let when = note.state == .expired ? "expired on \(DateFormatter.day.string(from: note.grant.expires))"
+                : "was revoked by \(note.grant.revocation?.decidedBy ?? "?")"
+            reason += " (The exception granted by \(note.grant.decidedBy) \(when).)"
+        }
         return MemberResult(id: member.id, name: member.displayName ?? member.dn, role: member.role,
                             organisation: member.organisation, address: member.effectiveAddress, domain: domain,
-                            accountClass: accountClass, kind: member.kind, verdict: verdict, reason: reason, findings: findings)
+                            accountClass: accountClass, kind: member.kind, verdict: verdict, reason: reason, findings: findings,
+                            exception: note)
+    }
+
+    /// A live grant covering every failing control turns non-compliant into exception. Otherwise
+    /// the most recent grant is reported: lapsed ones bring the finding back, and say so.
+    private func exceptionNote(_ grants: [ExceptionGrant], verdict: Verdict, failing: [String]) -> ExceptionNote? {
+        let live = grants.filter { $0.isLive(at: now) }.sorted { $0.expires > $1.expires }
+        if verdict == .nonCompliant, let grant = live.first(where: { $0.covers(failing) }) {
+            return ExceptionNote(state: .applied, grant: grant, wouldBe: verdict)
+        }
+        if let grant = live.first {
+            return ExceptionNote(state: .notCovering, grant: grant, wouldBe: nil)
+        }
+        guard let latest = grants.filter({ $0.decidedAt <= now }).max(by: { $0.decidedAt < $1.decidedAt }) else { return nil }
+        return ExceptionNote(state: latest.revocation != nil ? .revoked : .expired, grant: latest, wouldBe: nil)
     }
 
     /// Failures first (a known failure is known, whatever else could not be checked), then
@@ -63,7 +87,7 @@ public struct PolicyEngine: Sendable {
             }
             // The evidence stays with the domain (AuditResult.domains), once however many Members
             // share it; the Member's `domain` points to it.
-            return make(check.status, check.summary, advice: check.advice)
+            return make(check.status, check.summary, advice: check.advice ?? description.fix)
         }
         switch control {
         case "email.personal":

@@ -44,7 +44,103 @@ public final class AuditRegister: Sendable {
                 table.primaryKey(["runId", "memberId"])
             }
         }
+        migrator.registerMigration("v2: exception decisions") { db in
+            try db.create(table: "exceptionDecision") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("kind", .text).notNull()          // grant or revoke
+                table.column("memberId", .text).notNull()
+                table.column("memberName", .text).notNull()
+                table.column("controls", .text)                // JSON array; NULL: every control
+                table.column("reason", .text).notNull()
+                table.column("decidedBy", .text).notNull()
+                table.column("decidedAt", .datetime).notNull()
+                table.column("expires", .datetime)             // grants only
+                table.column("revokes", .integer).references("exceptionDecision")   // revocations only
+            }
+            // The history of decisions is kept whole: the database itself refuses edits.
+            try db.execute(sql: """
+                CREATE TRIGGER exceptionDecisionNoUpdate BEFORE UPDATE ON exceptionDecision
+                BEGIN SELECT RAISE(ABORT, 'exception decisions are never edited: record a new decision'); END;
+                CREATE TRIGGER exceptionDecisionNoDelete BEFORE DELETE ON exceptionDecision
+                BEGIN SELECT RAISE(ABORT, 'exception decisions are never deleted: record a revocation'); END;
+                """)
+        }
         return migrator
+    }
+
+    /// Records a Monitoring Officer's exception.
+    public func grant(memberId: String, memberName: String, controls: [String]?, reason: String, decidedBy: String,
+                      at: Date, expires: Date) throws -> ExceptionGrant {
+        do {
+            return try database.write { db in
+                let controlText = try controls.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+                try db.execute(sql: """
+                    INSERT INTO exceptionDecision (kind, memberId, memberName, controls, reason, decidedBy, decidedAt, expires)
+                    VALUES ('grant', ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [memberId, memberName, controlText, reason, decidedBy, at, expires])
+                return ExceptionGrant(id: db.lastInsertedRowID, memberId: memberId, memberName: memberName, controls: controls,
+                                      reason: reason, decidedBy: decidedBy, decidedAt: at, expires: expires)
+            }
+        } catch {
+            throw RegisterError("\(path): the exception could not be recorded: \(error)")
+        }
+    }
+
+    /// Records the revocation of a grant; the grant itself stays as it was decided.
+    public func revoke(_ id: Int64, reason: String, decidedBy: String, at: Date) throws -> ExceptionGrant {
+        guard let grant = try exceptions().first(where: { $0.id == id }) else {
+            throw RegisterError("there is no exception \(id) (mailaudit exceptions list shows them)")
+        }
+        if let revocation = grant.revocation {
+            throw RegisterError("exception \(id) was already revoked by \(revocation.decidedBy) (decision \(revocation.id))")
+        }
+        do {
+            try database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO exceptionDecision (kind, memberId, memberName, reason, decidedBy, decidedAt, revokes)
+                    VALUES ('revoke', ?, ?, ?, ?, ?, ?)
+                    """, arguments: [grant.memberId, grant.memberName, reason, decidedBy, at, id])
+            }
+        } catch {
+            throw RegisterError("\(path): the revocation could not be recorded: \(error)")
+        }
+        return try exceptions().first { $0.id == id }!
+    }
+
+    /// Every grant, with its revocation if there is one, oldest first.
+    public func exceptions() throws -> [ExceptionGrant] {
+        try database.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM exceptionDecision ORDER BY id")
+            var revocations: [Int64: ExceptionGrant.Revocation] = [:]
+            for row in rows where (row["kind"] as String) == "revoke" {
+                let revoked: Int64 = row["revokes"], id: Int64 = row["id"]
+                let reason: String = row["reason"], decidedBy: String = row["decidedBy"], decidedAt: Date = row["decidedAt"]
+                revocations[revoked] = ExceptionGrant.Revocation(id: id, reason: reason, decidedBy: decidedBy, decidedAt: decidedAt)
+            }
+            var grants: [ExceptionGrant] = []
+            for row in rows where (row["kind"] as String) == "grant" {
+                let controlText: String? = row["controls"]
+                let controls = controlText.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                let id: Int64 = row["id"]
+                let memberId: String = row["memberId"], memberName: String = row["memberName"]
+                let reason: String = row["reason"], decidedBy: String = row["decidedBy"]
+                let decidedAt: Date = row["decidedAt"], expires: Date = row["expires"]
+                grants.append(ExceptionGrant(id: id, memberId: memberId, memberName: memberName, controls: controls, reason: reason,
+                                             decidedBy: decidedBy, decidedAt: decidedAt, expires: expires, revocation: revocations[id]))
+            }
+            return grants
+        }
+    }
+
+    /// Everything the register holds, for `mailaudit register export`.
+    public struct Export: Encodable {
+        public var schema = "mailaudit.register/1"
+        public var runs: [RunSummary]
+        public var exceptionDecisions: [ExceptionGrant]
+    }
+
+    public func export() throws -> Export {
+        Export(runs: try runs(), exceptionDecisions: try exceptions())
     }
 
     /// Stores a run and its Members' verdicts, all or nothing.

@@ -94,8 +94,30 @@ public enum HTMLReport {
         <section id="attention"><h2>For the Monitoring Officer</h2>
         <p>\(needing.count) of \(result.members.count) Members need attention; \(due) \(due == 1 ? "is" : "are") waiting for a 10-minute assessment.</p>
         <ul class="attention">\(items.joined(separator: "\n"))</ul>
+        \(exceptionsBlock(result, members: members))
         </section>
         """
+    }
+
+    /// Live exceptions (those ending within 30 days marked) and exceptions that lapsed.
+    private static func exceptionsBlock(_ result: AuditResult, members: [MemberResult]) -> String {
+        let h = Escape.html
+        let day = { (date: Date) in String(ISO8601DateFormatter().string(from: date).prefix(10)) }
+        let soon = result.generatedAt.addingTimeInterval(30 * 86_400)
+        let live = result.exceptions.map { grant -> String in
+            let flag = grant.expires <= soon ? " <strong class=\"soon\">ends within 30 days</strong>" : ""
+            return "<tr><td>#\(grant.id)</td><td>\(h(grant.memberName))</td><td>\(h(grant.scope))</td><td>\(h(grant.reason))</td><td>\(h(grant.decidedBy)), \(day(grant.decidedAt))</td><td>\(day(grant.expires))\(flag)</td></tr>"
+        }
+        let lapsed = members.compactMap { member -> String? in
+            guard let note = member.exception, note.state == .expired || note.state == .revoked else { return nil }
+            let how = note.state == .expired ? "expired on \(day(note.grant.expires))" : "revoked by \(h(note.grant.revocation?.decidedBy ?? "?"))"
+            return "<li>\(h(member.name)): the exception #\(note.grant.id) (\(h(note.grant.scope))) \(how); now \(verdictLabels[member.verdict]!).</li>"
+        }
+        var out = "<h3>Exceptions</h3>"
+        out += live.isEmpty ? "<p>No exception is in force.</p>"
+            : "<table class=\"exceptions\"><thead><tr><th>#</th><th>Member</th><th>Accepted</th><th>Reason</th><th>Decided</th><th>Until</th></tr></thead><tbody>\(live.joined())</tbody></table>"
+        if !lapsed.isEmpty { out += "<p>Lapsed, so the findings are back:</p><ul>\(lapsed.joined())</ul>" }
+        return out
     }
 
     private static func changesSection(_ changes: RunChanges?) -> String {
@@ -162,12 +184,29 @@ public enum HTMLReport {
             return """
             <details id="m-\(h(anchor(member.id)))"\(member.verdict == .compliant ? "" : " open")><summary>\(badge(member.verdict)) \(h(member.name)) — \(h(member.role ?? ""))</summary>
             <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
-            <p>\(h(member.reason))</p>
+            <p>\(h(member.reason))</p>\(exceptionLine(member))
             <ul class="findings">\(findings.joined(separator: "\n"))</ul>
             </details>
             """
         }
         return "<section id=\"details\"><h2>Findings by Member</h2>\n\(blocks.joined(separator: "\n"))\n</section>"
+    }
+
+    private static func exceptionLine(_ member: MemberResult) -> String {
+        guard let note = member.exception else { return "" }
+        let h = Escape.html
+        let grant = note.grant
+        let until = String(ISO8601DateFormatter().string(from: grant.expires).prefix(10))
+        switch note.state {
+        case .applied:
+            return "<p class=\"exception\">Exception #\(grant.id): accepted by \(h(grant.decidedBy)) until \(until) (\(h(grant.scope))): \(h(grant.reason)). Without it: \(verdictLabels[note.wouldBe ?? .nonCompliant]!).</p>"
+        case .notCovering:
+            return "<p class=\"exception\">Exception #\(grant.id) (\(h(grant.scope))) is in force until \(until) but does not cover every failing control.</p>"
+        case .expired:
+            return "<p class=\"exception\">Exception #\(grant.id) expired on \(until): the findings are back.</p>"
+        case .revoked:
+            return "<p class=\"exception\">Exception #\(grant.id) was revoked by \(h(grant.revocation?.decidedBy ?? "?")): \(h(grant.revocation?.reason ?? "")).</p>"
+        }
     }
 
     private static func evidenceSection(_ domains: [DomainReport]) -> String {
@@ -203,7 +242,7 @@ public enum HTMLReport {
     .findings{list-style:none;padding-left:0}.finding{border-left:4px solid #bbb;padding:.2rem .6rem;margin:.5rem 0}
     .status-pass{border-color:#2e7d32}.status-fail,.status-not-present{border-color:#c62828}.status-warn{border-color:#ef6c00}.status-error{border-color:#546e7a}
     .status{font-family:monospace;text-transform:uppercase;font-size:.8rem}.kind,.ref,.time{color:#666;font-size:.85rem}
-    .fix{background:#f1f8e9;padding:.3rem}.evidence{font-size:.85rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
+    .fix{background:#f1f8e9;padding:.3rem}.exception{background:#f3e5f5;border-left:4px solid #6a1b9a;padding:.3rem .6rem}.soon{color:#c62828}.evidence{font-size:.85rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
     @media print{.noprint{display:none}details{border:none}a{color:inherit;text-decoration:none}h2{page-break-after:avoid}tr,li{page-break-inside:avoid}body{margin:0;max-width:none}}
     """
 

@@ -27,6 +27,13 @@ public enum MarkdownReport {
                 }.joined(separator: "; "))
             }
         }
+        if !result.exceptions.isEmpty {
+            out += ["", "## Exceptions in force", "", "| # | Member | Accepted | Reason | Decided by | Until |", "|---|---|---|---|---|---|"]
+            for grant in result.exceptions {
+                let until = ISO8601DateFormatter.string(from: grant.expires, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate])
+                out.append("| \(grant.id) | \(Escape.markdown(grant.memberName)) | \(Escape.markdown(grant.scope)) | \(Escape.markdown(grant.reason)) | \(Escape.markdown(grant.decidedBy)) | \(until) |")
+            }
+        }
         out += ["", "## Members", "", "| Member | Role | Account | Verdict | Why |", "|---|---|---|---|---|"]
         for member in result.members.sorted(by: HTMLReport.attentionOrder) {
             out.append("| \(Escape.markdown(member.name)) | \(Escape.markdown(member.role ?? "")) | \(member.accountClass.rawValue) | "

@@ -60,10 +60,12 @@ struct AuditCommand: AsyncParsableCommand {
         for warning in site.directory.warnings { FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8)) }
         let register: AuditRegister
         let previous: PreviousRun?
+        let exceptions: [ExceptionGrant]
         let read: DirectoryRead
         do {
             register = try AuditRegister(path: site.registerFile)
             previous = try register.lastRun()
+            exceptions = try register.exceptions()
             read = try await DirectoryReader.read(site.directory)
         } catch let error as DirectoryError {
             throw CommandFailure(error.description)
@@ -83,7 +85,7 @@ struct AuditCommand: AsyncParsableCommand {
         defer { kit.shutdown() }
         let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, now: now,
                                  concurrency: site.checks.concurrency)
-        let result = await runner.run(read, assessments: [:], previous: previous, warnings: read.warnings,
+        let result = await runner.run(read, assessments: [:], exceptions: exceptions, previous: previous, warnings: read.warnings,
                                       progress: DomainCheckerKit.progressReporter(label: "Checked domains:"))
         let statistics = await kit.resolver.statistics
         if statistics.httpRequests > 0 && statistics.answered == 0 {

@@ -29,14 +29,41 @@ final class AuditEndToEndTests: XCTestCase {
         return (site, folder.appendingPathComponent("report"), folder)
     }
 
-    private func audit(_ site: URL, out: URL, asOf: String) throws -> CommandRun {
-        try CommandRun.mailaudit(["audit", "--config", site.path, "--out", out.path, "--as-of", asOf],
-                                 environment: ["MAILAUDIT_TEST_LDAP_PASSWORD": (try DirectoryFixtures.load()).password])
+    private var environment: [String: String] { ["MAILAUDIT_TEST_LDAP_PASSWORD": (try? DirectoryFixtures.load())?.password ?? ""] }
+
+    private func audit(_ site: URL, out: URL, asOf: String? = nil) throws -> CommandRun {
+        try CommandRun.mailaudit(["audit", "--config", site.path, "--out", out.path] + (asOf.map { ["--as-of", $0] } ?? []),
+                                 environment: environment)
+    }
+
+    private func day(_ daysFromNow: Int) -> String {
+        String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(Double(daysFromNow) * 86_400)).prefix(10))
+    }
+
+    /// The Monitoring Officer's decisions: one that covers everything Sam Stale fails, one that
+    /// covers only part of what Lee Locked fails, one granted to Dana Deputy and then revoked.
+    private func recordDecisions(_ site: URL) throws {
+        func exceptions(_ arguments: [String]) throws -> CommandRun {
+            let run = try CommandRun.mailaudit(["exceptions"] + arguments + ["--config", site.path], environment: environment)
+            XCTAssertEqual(run.status, 0, "exceptions \(arguments): \(run.stderr)")
+            return run
+        }
+        _ = try exceptions(["grant", "--member", "sam@cpca.test", "--controls", "account.stale,account.mfa",
+                            "--reason", "On leave until January", "--decided-by", "Monitoring Officer", "--until", day(60)])
+        _ = try exceptions(["grant", "--member", "lee@cpca.test", "--controls", "account.locked",
+                            "--reason", "Unlock booked", "--decided-by", "Monitoring Officer", "--until", day(20)])
+        _ = try exceptions(["grant", "--member", "deputy@cpca.test", "--whole-member",
+                            "--reason", "Standing down", "--decided-by", "Monitoring Officer", "--until", day(90)])
+        let list = try exceptions(["list", "--format", "json"])
+        let grants = try XCTUnwrap(try JSONSerialization.jsonObject(with: list.stdout) as? [[String: Any]])
+        let dana = try XCTUnwrap(grants.first { $0["memberName"] as? String == "Dana Deputy" }?["id"] as? Int)
+        _ = try exceptions(["revoke", String(dana), "--reason", "Decision withdrawn", "--decided-by", "Monitoring Officer"])
     }
 
     func testEveryMemberGetsTheRightVerdict() throws {
         let (site, out, _) = try prepare()
-        let run = try audit(site, out: out, asOf: "2026-11-22")
+        try recordDecisions(site)
+        let run = try audit(site, out: out)
         XCTAssertEqual(run.status, 1, "someone needs action: exit 1 for cron. \(run.stderr)")
         XCTAssertTrue(String(decoding: run.stdout, as: UTF8.self).contains("index.html"))
         let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
@@ -51,18 +78,24 @@ final class AuditEndToEndTests: XCTestCase {
             }.compactMap { $0["control"] as? String }
         }
         XCTAssertEqual(verdict("Morgan Mayor"), "compliant")
+        func exceptionState(_ name: String) -> String? { (byName[name]?["exception"] as? [String: Any])?["state"] as? String }
         XCTAssertEqual(verdict("Dana Deputy"), "non-compliant"); XCTAssertEqual(failing("Dana Deputy").first, "account.enabled")
         XCTAssertFalse(failing("Dana Deputy").contains("account.locked"), "disabled is not also locked out")
+        XCTAssertEqual(exceptionState("Dana Deputy"), "revoked", "a revoked exception brings the findings back")
         XCTAssertEqual(verdict("Lee Locked"), "non-compliant"); XCTAssertTrue(failing("Lee Locked").contains("account.locked"))
+        XCTAssertEqual(exceptionState("Lee Locked"), "not-covering", "an exception must cover every failing control")
         XCTAssertEqual(verdict("Robin Reset"), "non-compliant"); XCTAssertEqual(failing("Robin Reset"), ["account.stale"])
-        XCTAssertEqual(verdict("Sam Stale"), "non-compliant"); XCTAssertEqual(failing("Sam Stale"), ["account.stale", "account.mfa"])
+        XCTAssertEqual(verdict("Sam Stale"), "exception"); XCTAssertEqual(failing("Sam Stale"), ["account.stale", "account.mfa"])
+        XCTAssertEqual(exceptionState("Sam Stale"), "applied")
+        XCTAssertTrue((byName["Sam Stale"]?["reason"] as? String ?? "").hasPrefix("Accepted by Monitoring Officer until"))
+        XCTAssertEqual((audit["exceptions"] as? [[String: Any]])?.count, 2, "live exceptions: Sam's and Lee's")
         XCTAssertEqual(verdict("Cllr Casey Council"), "assessment-due", "good.test passes; no assessment on record")
         XCTAssertEqual(verdict("Pat Business"), "assessment-due")
         XCTAssertEqual(verdict("Cllr Gail Mail"), "non-compliant"); XCTAssertEqual(failing("Cllr Gail Mail"), ["email.personal"])
         XCTAssertEqual(verdict("Cllr Sid Slow"), "unknown", "name servers that never answer: unknown, never compliant")
         XCTAssertEqual(members.count, 9)
         XCTAssertEqual(audit["summary"] as? [String: Int],
-                       ["compliant": 1, "non-compliant": 5, "assessment-due": 2, "exception": 0, "unknown": 1])
+                       ["compliant": 1, "non-compliant": 4, "assessment-due": 2, "exception": 1, "unknown": 1], "every verdict")
         // Each distinct domain was checked once; personal webmail and the organisation's own
         // domain for accounts whose class does not need it are not asked about.
         let domains = try XCTUnwrap(audit["domains"] as? [[String: Any]]).compactMap { $0["asciiDomain"] as? String }
@@ -76,18 +109,31 @@ final class AuditEndToEndTests: XCTestCase {
         XCTAssertTrue(csv.contains("Cllr Gail Mail") && csv.contains("email.personal"))
         XCTAssertFalse(csv.contains("Morgan Mayor"), "compliant Members have no actions")
         let markdown = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
-        XCTAssertTrue(markdown.contains("| non-compliant | 5 |"), markdown)
+        XCTAssertTrue(markdown.contains("| non-compliant | 4 |"), markdown)
+        XCTAssertTrue(markdown.contains("## Exceptions in force"), markdown)
+        let html = try String(contentsOf: out.appendingPathComponent("index.html"), encoding: .utf8)
+        XCTAssertTrue(html.contains("ends within 30 days"), "Lee's exception ends within 30 days")
+        let export = try CommandRun.mailaudit(["register", "export", "--config", site.path])
+        let register = try XCTUnwrap(try JSONSerialization.jsonObject(with: export.stdout) as? [String: Any])
+        XCTAssertEqual((register["exceptionDecisions"] as? [[String: Any]])?.count, 3)
+        XCTAssertEqual((register["runs"] as? [[String: Any]])?.count, 1)
     }
 
     func testTheRegisterRemembersRunsAndReportsChanges() throws {
         let (site, out, folder) = try prepare()
-        XCTAssertEqual(try audit(site, out: out, asOf: "2026-11-22").status, 1)
-        // Half a year on, nobody has signed in: the Mayor's account has gone stale.
-        XCTAssertEqual(try audit(site, out: out, asOf: "2027-06-01").status, 1)
+        try recordDecisions(site)
+        XCTAssertEqual(try audit(site, out: out).status, 1)
+        // 200 days on, nobody has signed in: the Mayor's account has gone stale, and Sam's
+        // exception (60 days) has expired, so Sam's findings are back.
+        XCTAssertEqual(try audit(site, out: out, asOf: day(200)).status, 1)
         let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
         let audit = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let changes = try XCTUnwrap(audit["changes"] as? [String: Any])
-        XCTAssertEqual((changes["newlyNonCompliant"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["Morgan Mayor"])
+        XCTAssertEqual((changes["newlyNonCompliant"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["Morgan Mayor", "Sam Stale"])
+        let members = try XCTUnwrap(audit["members"] as? [[String: Any]])
+        let sam = try XCTUnwrap(members.first { $0["name"] as? String == "Sam Stale" })
+        XCTAssertEqual((sam["exception"] as? [String: Any])?["state"] as? String, "expired")
+        XCTAssertTrue((sam["reason"] as? String ?? "").contains("expired on"), "the report says it expired")
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("register.sqlite").path))
         let history = try CommandRun.mailaudit(["history", "--config", site.path, "--format", "json"])
         XCTAssertEqual(history.status, 0, history.stderr)
@@ -106,7 +152,7 @@ final class AuditEndToEndTests: XCTestCase {
         var siteText = try String(contentsOf: site, encoding: .utf8)
         siteText = siteText.replacingOccurrences(of: root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
         try siteText.write(to: site, atomically: true, encoding: .utf8)
-        let run = try audit(site, out: out, asOf: "2026-11-22")
+        let run = try audit(site, out: out)
         XCTAssertEqual(run.status, 2)
         let line = text.components(separatedBy: "\n").firstIndex { $0.contains("ninety") }! + 1
         XCTAssertTrue(run.stderr.contains("policy.yaml:\(line): accounts.staleAfterDays"), run.stderr)

@@ -1,0 +1,171 @@
+import ArgumentParser
+import ConfigFile
+import Directory
+import Foundation
+import Policy
+import Register
+import Report
+
+struct ExceptionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exceptions",
+        abstract: "The Monitoring Officer's exceptions: accept a shortfall until a date, on the record.",
+        discussion: """
+        Decisions are never edited: a revocation or a renewal is a new decision, so the history of \
+        who decided what, and when, survives (mailaudit register export writes it all). An expired \
+        or revoked exception brings the finding back, and the report says it expired.
+
+        Examples:
+          mailaudit exceptions list --config site.yaml --expiring-within 30d
+          mailaudit exceptions grant --config site.yaml --member mary.oneill@slow.test --controls dmarc,mta-sts \\
+              --reason "Council moving to Microsoft 365 in March" --decided-by "Monitoring Officer" --until 2027-03-31
+          mailaudit exceptions revoke --config site.yaml 3 --reason "Migration done" --decided-by "Monitoring Officer"
+        """,
+        subcommands: [List.self, Grant.self, Revoke.self])
+
+    static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
+        do {
+            let site = try SiteConfiguration.load(config)
+            let policy = try MemberEmailPolicy.load(file: site.policyFile)
+            return (site, policy, try AuditRegister(path: site.registerFile))
+        } catch let error as ConfigError {
+            throw CommandFailure(error.description)
+        } catch let error as RegisterError {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    static func day(_ text: String, option: String) throws -> Date {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        guard let date = formatter.date(from: text) else { throw ValidationError("\(option) takes a day as YYYY-MM-DD, got \(text)") }
+        return date.addingTimeInterval(86_399)   // the end of that day
+    }
+
+    static func describe(_ grant: ExceptionGrant, now: Date) -> String {
+        let day = { (date: Date) in ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate]) }
+        var state = grant.isLive(at: now) ? "live" : "expired"
+        if let revocation = grant.revocation { state = "revoked \(day(revocation.decidedAt)) by \(revocation.decidedBy): \(revocation.reason)" }
+        return "#\(grant.id)  \(TerminalText.sanitize(grant.memberName)) (\(TerminalText.sanitize(grant.memberId)))  \(grant.scope)\n"
+            + "     until \(day(grant.expires)); decided \(day(grant.decidedAt)) by \(TerminalText.sanitize(grant.decidedBy)): "
+            + "\(TerminalText.sanitize(grant.reason)) [\(state)]"
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List exceptions (live ones, unless --all).")
+
+        @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+        @Option(name: .long, help: ArgumentHelp("Only those expiring within this many days, e.g. 30d.", valueName: "days"))
+        var expiringWithin: String?
+        @Flag(name: .long, help: "Include expired and revoked exceptions.") var all = false
+        @Option(name: .long, help: "Output format: text or json.") var format: AuditCommand.Format = .text
+
+        func run() async throws {
+            let (_, _, register) = try ExceptionsCommand.open(config)
+            let now = Date()
+            var grants = try register.exceptions()
+            if !all { grants = grants.filter { $0.isLive(at: now) } }
+            if let window = expiringWithin {
+                guard let days = Int(window.hasSuffix("d") ? String(window.dropLast()) : window), days >= 0 else {
+                    throw ValidationError("--expiring-within takes a number of days, e.g. 30d")
+                }
+                let limit = now.addingTimeInterval(Double(days) * 86_400)
+                grants = grants.filter { $0.isLive(at: now) && $0.expires <= limit }
+            }
+            grants.sort { $0.expires < $1.expires }
+            switch format {
+            case .json:
+                FileHandle.standardOutput.write(try JSONOutput.encode(grants))
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            case .text:
+                let text = grants.isEmpty ? "No exceptions.\n" : grants.map { ExceptionsCommand.describe($0, now: now) }.joined(separator: "\n") + "\n"
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record a Monitoring Officer's decision to accept a shortfall until a date.")
+
+        @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+        @Option(name: .long, help: ArgumentHelp("The Member: directory id or email address.", valueName: "id-or-email")) var member: String
+        @Option(name: .long, help: ArgumentHelp("Controls accepted, comma-separated (e.g. dmarc,mta-sts).", valueName: "ids")) var controls: String?
+        @Flag(name: .long, help: "Accept whatever the Member fails, instead of naming controls.") var wholeMember = false
+        @Option(name: .long, help: "Why the shortfall is accepted (required).") var reason: String
+        @Option(name: .long, help: "Who decided (required), e.g. \"Monitoring Officer\".") var decidedBy: String
+        @Option(name: .long, help: ArgumentHelp("Last day it applies (YYYY-MM-DD); at most the policy's exceptions.maxMonths ahead.", valueName: "date"))
+        var until: String
+
+        func validate() throws {
+            guard (controls != nil) != wholeMember else { throw ValidationError("give --controls or --whole-member (one of them)") }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--reason is required") }
+            guard !decidedBy.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--decided-by is required") }
+        }
+
+        func run() async throws {
+            let (site, policy, register) = try ExceptionsCommand.open(config)
+            let now = Date()
+            let expires = try ExceptionsCommand.day(until, option: "--until")
+            guard expires > now else { throw ValidationError("--until \(until) is in the past") }
+            let longest = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.exceptionMaxMonths, to: now)!
+            guard expires <= longest else {
+                throw ValidationError("--until \(until) is more than the policy's \(policy.exceptionMaxMonths) months away (exceptions.maxMonths in \(policy.file))")
+            }
+            var controlList: [String]?
+            if let controls {
+                let ids = controls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                if let unknown = ids.first(where: { !Controls.all.contains($0) }) {
+                    throw ValidationError("unknown control \"\(unknown)\"; known: \(Controls.all.joined(separator: ", "))")
+                }
+                guard !ids.isEmpty else { throw ValidationError("--controls names no control") }
+                controlList = ids
+            }
+            let read: DirectoryRead
+            do { read = try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw CommandFailure(error.description) }
+            let wanted = member.lowercased()
+            let matches = read.members.filter { $0.id.lowercased() == wanted || $0.effectiveAddress?.lowercased() == wanted }
+            guard matches.count == 1, let found = matches.first else {
+                throw CommandFailure(matches.isEmpty ? "no Member \(member) in \(read.source)" : "\(member) matches \(matches.count) Members; give the id")
+            }
+            let grant = try register.grant(memberId: found.id, memberName: found.displayName ?? found.dn, controls: controlList,
+                                           reason: reason, decidedBy: decidedBy, at: now, expires: expires)
+            FileHandle.standardOutput.write(Data(("Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n").utf8))
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Record the revocation of an exception (the grant itself is kept).")
+
+        @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+        @Argument(help: "The exception's number, as exceptions list shows it.") var id: Int64
+        @Option(name: .long, help: "Why (required).") var reason: String
+        @Option(name: .long, help: "Who decided (required).") var decidedBy: String
+
+        func run() async throws {
+            let (_, _, register) = try ExceptionsCommand.open(config)
+            do {
+                let grant = try register.revoke(id, reason: reason, decidedBy: decidedBy, at: Date())
+                FileHandle.standardOutput.write(Data(("Recorded:\n" + ExceptionsCommand.describe(grant, now: Date()) + "\n").utf8))
+            } catch let error as RegisterError {
+                throw CommandFailure(error.description)
+            }
+        }
+    }
+}
+
+struct RegisterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "register", abstract: "The register of audit runs and decisions.",
+                                                    subcommands: [Export.self])
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write everything the register holds as JSON: runs and every exception decision.")
+        @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+
+        func run() async throws {
+            let (_, _, register) = try ExceptionsCommand.open(config)
+            FileHandle.standardOutput.write(try JSONOutput.encode(try register.export()))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        }
+    }
+}
