@@ -51,7 +51,10 @@ let package = Package(
         .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),
         .testTarget(name: "DirectoryTests", dependencies: ["Directory", "ConfigFile", "Policy"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "MailDomain", "Directory", "Register", "Report"]),
+        .testTarget(name: "PolicyTests", dependencies: [
+            "Policy", "MailDomain", "Directory", "Register", "Report",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register"]),
     ],
     swiftLanguageModes: [.v5]
