@@ -169,7 +169,7 @@ final class AuditEndToEndTests: XCTestCase {
         print("\\n".join(errors[:20])); sys.exit(1 if errors else 0)
         """
         let output = try run("/usr/bin/python3", ["-c", script, root.appendingPathComponent("schemas/audit.schema.json").path, file.path])
-        XCTAssertEqual(output.status, 0, "audit.json does not follow schemas/audit.schema.json:\n\(output.text)")
+        XCTAssertEqual(output.status, 0, "audit.json does not follow schemas/audit.schema.json:\n\(output.stdoutText)\(output.stderr)")
     }
 
     /// The page as a browser shows it: scripts run (the filter writes "N shown"), no console
@@ -181,9 +181,9 @@ final class AuditEndToEndTests: XCTestCase {
         }
         let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--enable-logging=stderr", "--v=0"]
         let dom = try run("/usr/bin/chromium", flags + ["--dump-dom", page.absoluteString])
-        XCTAssertTrue(dom.stdout.contains("id=\"summary\""), "summary section")
-        XCTAssertEqual(dom.stdout.components(separatedBy: "<tr data-verdict=").count - 1, memberCount, "one row a Member")
-        XCTAssertTrue(dom.stdout.contains("\(memberCount) shown"), "the report's script ran")
+        XCTAssertTrue(dom.stdoutText.contains("id=\"summary\""), "summary section")
+        XCTAssertEqual(dom.stdoutText.components(separatedBy: "<tr data-verdict=").count - 1, memberCount, "one row a Member")
+        XCTAssertTrue(dom.stdoutText.contains("\(memberCount) shown"), "the report's script ran")
         let consoleErrors = dom.stderr.split(separator: "\n").filter { $0.contains("CONSOLE") || $0.contains("Uncaught") }
         XCTAssertTrue(consoleErrors.isEmpty, "console errors:\n\(consoleErrors.joined(separator: "\n"))")
         let artefacts = ProcessInfo.processInfo.environment["MAILAUDIT_TEST_ARTEFACTS"].map { URL(fileURLWithPath: $0) }
@@ -195,19 +195,7 @@ final class AuditEndToEndTests: XCTestCase {
         print("screenshot of the report: \(screenshot.path)")
     }
 
-    private struct Output { var status: Int32; var stdout: String; var stderr: String; var text: String { stdout + stderr } }
-
-    private func run(_ executable: String, _ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    private func run(_ executable: String, _ arguments: [String]) throws -> CommandRun {
+        try CommandRun.run(URL(fileURLWithPath: executable), arguments)
     }
 }

@@ -51,15 +51,21 @@ struct Fixtures {
     }
 }
 
-/// Runs the mailaudit executable and captures what it prints.
+/// Runs a program (mailaudit, by default) and captures what it prints.
 struct CommandRun {
     var status: Int32
     var stdout: Data
     var stderr: String
 
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+
     static func mailaudit(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
+        try run(Fixtures.executable, arguments, environment: environment)
+    }
+
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> CommandRun {
         let process = Process()
-        process.executableURL = Fixtures.executable
+        process.executableURL = executable
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
