@@ -135,6 +135,15 @@ public struct YAMLMapping {
         }
     }
 
+    /// A list of mappings (e.g. the checklist's questions), each read with positions.
+    public func sequence(_ key: String) throws -> [YAMLMapping]? {
+        guard let node = value(key) else { return nil }
+        guard let sequence = node.sequence else { throw error(key, "expected a list") }
+        return try sequence.enumerated().map { index, item in
+            try YAMLMapping(node: item, file: file, path: qualified("\(key)[\(index)]", in: path))
+        }
+    }
+
     public func mapping(_ key: String) throws -> YAMLMapping? {
         guard let node = value(key) else { return nil }
         return try YAMLMapping(node: node, file: file, path: qualified(key, in: path))

@@ -67,6 +67,8 @@ public struct MemberResult: Codable, Sendable {
     public var findings: [Finding]
     /// The Monitoring Officer's exception: applied, not covering what fails, expired or revoked.
     public var exception: ExceptionNote?
+    /// The latest 10-minute assessment on record (external accounts).
+    public var assessment: AssessmentRecord?
 }
 
 /// What changed since the previous run in the register.

@@ -21,6 +21,7 @@ public struct MemberEmailPolicy: Sendable {
     public var staleAfterDays: Int
     public var passwordMaxAgeDays: Int?
     public var assessmentValidMonths: Int
+    public var checklist: Checklist
     /// The longest an exception may be granted for.
     public var exceptionMaxMonths: Int
     /// SHA-256 of the policy, the baseline and the list, as read: two runs with the same hash
@@ -79,17 +80,22 @@ public struct MemberEmailPolicy: Sendable {
             passwordMaxAgeDays = try accounts.int("passwordMaxAgeDays", in: 1...3650)
         }
         var validMonths = 12
-        if let assessment = try root.mapping("assessment") {
-            try assessment.allowOnly(["validMonths"])
-            validMonths = try assessment.int("validMonths", in: 1...60) ?? validMonths
+        guard let assessment = try root.mapping("assessment") else {
+            throw root.error("assessment", "is required: validMonths and the checklist of the 10-minute assessment")
         }
+        try assessment.allowOnly(["validMonths", "checklist"])
+        validMonths = try assessment.int("validMonths", in: 1...60) ?? validMonths
+        guard let checklistFile = try assessment.path("checklist") else {
+            throw assessment.error("checklist", "is required: the questions of the 10-minute assessment")
+        }
+        let checklist = try Checklist.load(file: checklistFile)
         var exceptionMaxMonths = 12
         if let exceptions = try root.mapping("exceptions") {
             try exceptions.allowOnly(["maxMonths"])
             exceptionMaxMonths = try exceptions.int("maxMonths", in: 1...60) ?? exceptionMaxMonths
         }
         var digest = SHA256()
-        for path in [file, baselineFile, listFile] {
+        for path in [file, baselineFile, listFile, checklistFile] {
             digest.update(data: FileManager.default.contents(atPath: path) ?? Data())
         }
         let hash = digest.finalize().map { String(format: "%02x", $0) }.joined()
@@ -97,7 +103,7 @@ public struct MemberEmailPolicy: Sendable {
                                  organisationName: try organisation.requiredString("name"),
                                  classifier: AccountClassifier(organisationDomains: domains, personalDomains: personal),
                                  baseline: baseline, classes: classes, staleAfterDays: staleAfterDays,
-                                 passwordMaxAgeDays: passwordMaxAgeDays, assessmentValidMonths: validMonths,
+                                 passwordMaxAgeDays: passwordMaxAgeDays, assessmentValidMonths: validMonths, checklist: checklist,
                                  exceptionMaxMonths: exceptionMaxMonths, hash: hash)
     }
 

@@ -36,7 +36,7 @@ public struct PolicyEngine: Sendable {
         return MemberResult(id: member.id, name: member.displayName ?? member.dn, role: member.role,
                             organisation: member.organisation, address: member.effectiveAddress, domain: domain,
                             accountClass: accountClass, kind: member.kind, verdict: verdict, reason: reason, findings: findings,
-                            exception: note)
+                            exception: note, assessment: accountClass == .external ? assessment : nil)
     }
 
     /// A live grant covering every failing control turns non-compliant into exception. Otherwise

@@ -65,7 +65,17 @@ public final class AuditRegister: Sendable {
                 BEGIN SELECT RAISE(ABORT, 'exception decisions are never deleted: record a revocation'); END;
                 """)
         }
+        registerAssessmentMigrations(&migrator)
         return migrator
+    }
+
+    /// A write transaction whose failure names the register and what was lost.
+    func writing<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try database.write(body) } catch { throw RegisterError("\(path): \(what): \(error)") }
+    }
+
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch { throw RegisterError("\(path): cannot read the register: \(error)") }
     }
 
     /// Records a Monitoring Officer's exception.
@@ -137,10 +147,11 @@ public final class AuditRegister: Sendable {
         public var schema = "mailaudit.register/1"
         public var runs: [RunSummary]
         public var exceptionDecisions: [ExceptionGrant]
+        public var assessments: [StoredAssessment]
     }
 
     public func export() throws -> Export {
-        Export(runs: try runs(), exceptionDecisions: try exceptions())
+        Export(runs: try runs(), exceptionDecisions: try exceptions(), assessments: try assessments())
     }
 
     /// Stores a run and its Members' verdicts, all or nothing.

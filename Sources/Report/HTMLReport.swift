@@ -113,7 +113,15 @@ public enum HTMLReport {
             let how = note.state == .expired ? "expired on \(day(note.grant.expires))" : "revoked by \(h(note.grant.revocation?.decidedBy ?? "?"))"
             return "<li>\(h(member.name)): the exception #\(note.grant.id) (\(h(note.grant.scope))) \(how); now \(verdictLabels[member.verdict]!).</li>"
         }
-        var out = "<h3>Exceptions</h3>"
+        let ending = members.filter { member in
+            guard let assessment = member.assessment, assessment.passed else { return false }
+            return assessment.validUntil > result.generatedAt && assessment.validUntil <= soon
+        }.map { "<li>\(h($0.name)): the assessment by \(h($0.assessment!.assessor)) ends on \(day($0.assessment!.validUntil)).</li>" }
+        let waiting = members.filter { $0.verdict == .assessmentDue }.map { "<li>\(h($0.name)) (\(h($0.organisation ?? ""))): \(h($0.reason))</li>" }
+        var out = "<h3>Assessments</h3>"
+        out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p><ul>\(ending.joined())</ul>"
+        out += waiting.isEmpty ? "<p>Nobody is waiting for an assessment.</p>" : "<p>Waiting for an assessment:</p><ul>\(waiting.joined())</ul>"
+        out += "<h3>Exceptions</h3>"
         out += live.isEmpty ? "<p>No exception is in force.</p>"
             : "<table class=\"exceptions\"><thead><tr><th>#</th><th>Member</th><th>Accepted</th><th>Reason</th><th>Decided</th><th>Until</th></tr></thead><tbody>\(live.joined())</tbody></table>"
         if !lapsed.isEmpty { out += "<p>Lapsed, so the findings are back:</p><ul>\(lapsed.joined())</ul>" }

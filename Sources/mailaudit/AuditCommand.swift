@@ -61,11 +61,13 @@ struct AuditCommand: AsyncParsableCommand {
         let register: AuditRegister
         let previous: PreviousRun?
         let exceptions: [ExceptionGrant]
+        let assessments: [String: AssessmentRecord]
         let read: DirectoryRead
         do {
             register = try AuditRegister(path: site.registerFile)
             previous = try register.lastRun()
             exceptions = try register.exceptions()
+            assessments = try register.latestAssessments()
             read = try await DirectoryReader.read(site.directory)
         } catch let error as DirectoryError {
             throw CommandFailure(error.description)
@@ -73,19 +75,11 @@ struct AuditCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
 
-        let environment = ProcessInfo.processInfo
-        let kit = DomainCheckerKit(.init(
-            resolverURL: site.checks.resolver ?? environment.setting("MAILAUDIT_RESOLVER") ?? DomainCheckerKit.defaultResolver,
-            caFile: site.checks.caFile ?? environment.setting("MAILAUDIT_CA_FILE"),
-            dohMethod: site.checks.dohMethod, dnsTimeout: site.checks.dnsTimeout, httpsTimeout: site.checks.httpsTimeout,
-            microsoftLoginURL: site.checks.tenantDiscovery
-                ? (site.checks.microsoftLoginURL ?? environment.setting("MAILAUDIT_MICROSOFT_LOGIN_URL") ?? DomainCheckerKit.defaultMicrosoftLogin)
-                : nil,
-            extraDKIMSelectors: site.checks.dkimSelectors), base: policy.baseline.settings)
+        let kit = SiteSupport.checkerKit(site, policy: policy)
         defer { kit.shutdown() }
         let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, now: now,
                                  concurrency: site.checks.concurrency)
-        let result = await runner.run(read, assessments: [:], exceptions: exceptions, previous: previous, warnings: read.warnings,
+        let result = await runner.run(read, assessments: assessments, exceptions: exceptions, previous: previous, warnings: read.warnings,
                                       progress: DomainCheckerKit.progressReporter(label: "Checked domains:"))
         let statistics = await kit.resolver.statistics
         if statistics.httpRequests > 0 && statistics.answered == 0 {

@@ -121,13 +121,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
                 guard !ids.isEmpty else { throw ValidationError("--controls names no control") }
                 controlList = ids
             }
-            let read: DirectoryRead
-            do { read = try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw CommandFailure(error.description) }
-            let wanted = member.lowercased()
-            let matches = read.members.filter { $0.id.lowercased() == wanted || $0.effectiveAddress?.lowercased() == wanted }
-            guard matches.count == 1, let found = matches.first else {
-                throw CommandFailure(matches.isEmpty ? "no Member \(member) in \(read.source)" : "\(member) matches \(matches.count) Members; give the id")
-            }
+            let found = try SiteSupport.member(member, in: try await SiteSupport.readDirectory(site))
             let grant = try register.grant(memberId: found.id, memberName: found.displayName ?? found.dn, controls: controlList,
                                            reason: reason, decidedBy: decidedBy, at: now, expires: expires)
             FileHandle.standardOutput.write(Data(("Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n").utf8))

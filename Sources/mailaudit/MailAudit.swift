@@ -40,5 +40,6 @@ struct MailAudit: AsyncParsableCommand {
         action; 2 the tool could not run (bad arguments or configuration, unreadable input, a \
         directory or resolver that could not be read).
         """,
-        subcommands: [AuditCommand.self, HistoryCommand.self, ExceptionsCommand.self, RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self])
+        subcommands: [AuditCommand.self, HistoryCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
+                      RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self])
 }

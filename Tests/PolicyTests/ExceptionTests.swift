@@ -63,3 +63,31 @@ final class ExceptionTests: XCTestCase {
         XCTAssertEqual(try register.export().exceptionDecisions.count, 1)
     }
 }
+
+final class AssessmentStoreTests: XCTestCase {
+    func testDraftsAndAppendOnlyAssessments() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("assessments-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("r.sqlite").path
+        let register = try AuditRegister(path: path)
+        let now = TestPolicy.now
+        let answer = AssessmentAnswer(question: "mfa", value: .yes, source: .assessor, note: "CA policy")
+        var draft = AssessmentDraft(memberId: "m1", memberName: "M", assessor: "ICT", startedAt: now, answers: [answer])
+        try register.saveDraft(draft)
+        draft.answers.append(AssessmentAnswer(question: "devices", value: .no, source: .assessor, note: nil))
+        try register.saveDraft(draft)
+        XCTAssertEqual(try register.draft(memberId: "m1"), draft, "the latest save wins")
+        let stored = try register.recordAssessment(StoredAssessment(id: 0, memberId: "m1", memberName: "M", domain: "c.test", assessor: "ICT",
+                                                                   startedAt: now, completedAt: now, passed: false, failedItems: ["devices"],
+                                                                   answers: draft.answers, evidence: ["mx: pass"], validUntil: now.addingTimeInterval(86_400)))
+        XCTAssertEqual(stored.id, 1)
+        XCTAssertNil(try register.draft(memberId: "m1"), "recording removes the draft in the same transaction")
+        XCTAssertEqual(try register.latestAssessments()["m1"]?.failedItems, ["devices"])
+        let database = try DatabaseQueue(path: path)
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "UPDATE assessment SET passed = 1") })
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "DELETE FROM assessment") })
+        try register.saveDraft(draft)
+        try register.discardDraft(memberId: "m1")
+        XCTAssertNil(try register.draft(memberId: "m1"))
+    }
+}

@@ -1,0 +1,33 @@
+import Directory
+import Foundation
+import Policy
+
+/// What several commands need from the site: the Member named on the command line, and a
+/// domain checker set up from site.yaml, the environment and the baseline.
+enum SiteSupport {
+    /// The one Member whose id or address is `wanted`.
+    static func member(_ wanted: String, in read: DirectoryRead) throws -> Member {
+        let key = wanted.lowercased()
+        let matches = read.members.filter { $0.id.lowercased() == key || $0.effectiveAddress?.lowercased() == key }
+        guard matches.count == 1, let found = matches.first else {
+            throw CommandFailure(matches.isEmpty ? "no Member \(wanted) in \(read.source)" : "\(wanted) matches \(matches.count) Members; give the id")
+        }
+        return found
+    }
+
+    static func readDirectory(_ site: SiteConfiguration) async throws -> DirectoryRead {
+        do { return try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw CommandFailure(error.description) }
+    }
+
+    static func checkerKit(_ site: SiteConfiguration, policy: MemberEmailPolicy) -> DomainCheckerKit {
+        let environment = ProcessInfo.processInfo
+        return DomainCheckerKit(.init(
+            resolverURL: site.checks.resolver ?? environment.setting("MAILAUDIT_RESOLVER") ?? DomainCheckerKit.defaultResolver,
+            caFile: site.checks.caFile ?? environment.setting("MAILAUDIT_CA_FILE"),
+            dohMethod: site.checks.dohMethod, dnsTimeout: site.checks.dnsTimeout, httpsTimeout: site.checks.httpsTimeout,
+            microsoftLoginURL: site.checks.tenantDiscovery
+                ? (site.checks.microsoftLoginURL ?? environment.setting("MAILAUDIT_MICROSOFT_LOGIN_URL") ?? DomainCheckerKit.defaultMicrosoftLogin)
+                : nil,
+            extraDKIMSelectors: site.checks.dkimSelectors), base: policy.baseline.settings)
+    }
+}

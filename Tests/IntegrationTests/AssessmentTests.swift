@@ -1,0 +1,198 @@
+import Foundation
+import XCTest
+
+/// The 10-minute assessment: non-interactive, interactive in a real terminal (tmux) with an
+/// interruption part-way, the printable checklist, and what each record does to the audit.
+final class AssessmentTests: XCTestCase {
+    private var root: URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+    private struct Setup { var folder: URL; var site: URL; var environment: [String: String] }
+
+    private func setup() throws -> Setup {
+        let fixtures = try Fixtures.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("assess-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let site = folder.appendingPathComponent("site.yaml")
+        try """
+        directory: {ldif: \(root.appendingPathComponent("examples/members.ldif").path)}
+        policy: \(root.appendingPathComponent("examples/demo-policy.yaml").path)
+        register: register.sqlite
+        accounts: {mfaGroup: "CN=MFA Enforced,OU=Groups,DC=cpca,DC=test"}
+        checks: {resolver: \(fixtures.resolverURL), caFile: \(fixtures.caFile), microsoftLoginURL: \(fixtures.microsoftLogin), dnsTimeout: 1}
+        """.write(to: site, atomically: true, encoding: .utf8)
+        return Setup(folder: folder, site: site, environment: ["MAILAUDIT_ASSESSOR": "J Smith (ICT)"])
+    }
+
+    private func answers(_ setup: Setup, _ overrides: [String: String] = [:]) throws -> URL {
+        var values = ["mfa": "yes", "platform": "yes", "devices": "yes", "cyber-essentials": "{answer: yes, note: \"CE Plus 1234, expires 2027-05-01\"}",
+                      "auto-forwarding": "yes", "leavers": "yes", "data-location": "yes", "guest-access": "yes"]
+        for (key, value) in overrides { values[key] = value }
+        let file = setup.folder.appendingPathComponent("answers-\(UUID().uuidString).yaml")
+        try values.filter { !$0.value.isEmpty }.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    private func verdicts(_ setup: Setup, asOf: String? = nil) throws -> [String: [String: Any]] {
+        let run = try CommandRun.mailaudit(["audit", "--config", setup.site.path, "--format", "json", "--as-of", asOf ?? "2026-11-22"])
+        XCTAssertLessThanOrEqual(run.status, 1, run.stderr)
+        let audit = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let members = try XCTUnwrap(audit["members"] as? [[String: Any]])
+        return Dictionary(uniqueKeysWithValues: members.map { ($0["name"] as! String, $0) })
+    }
+
+    func testNonInteractiveAssessmentsDecideTheVerdict() throws {
+        let setup = try setup()
+        func assess(_ member: String, _ answers: URL) throws -> CommandRun {
+            try CommandRun.mailaudit(["assess", "--config", setup.site.path, "--member", member, "--answers", answers.path], environment: setup.environment)
+        }
+        XCTAssertEqual(try verdicts(setup)["Cllr Sarah Mills"]?["verdict"] as? String, "assessment-due")
+        let passed = try assess("sarah.mills@good.test", try answers(setup))
+        XCTAssertEqual(passed.status, 0, passed.stderr)
+        XCTAssertTrue(passed.stdoutText.contains("PASS"), passed.stdoutText)
+        let failed = try assess("james.reed@m365.test", try answers(setup, ["mfa": "no"]))
+        XCTAssertTrue(failed.stdoutText.contains("FAIL (failed: mfa)"), failed.stdoutText)
+        let now = try verdicts(setup)
+        XCTAssertEqual(now["Cllr Sarah Mills"]?["verdict"] as? String, "compliant")
+        XCTAssertEqual(now["Cllr James Reed"]?["verdict"] as? String, "non-compliant", "a failed assessment")
+        // Thirteen months on, Sarah's assessment has lapsed.
+        let later = try verdicts(setup, asOf: String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(400 * 86_400)).prefix(10)))
+        XCTAssertEqual(later["Cllr Sarah Mills"]?["verdict"] as? String, "assessment-due")
+        XCTAssertTrue((later["Cllr Sarah Mills"]?["reason"] as? String ?? "").contains("lapsed"))
+        let export = try CommandRun.mailaudit(["register", "export", "--config", setup.site.path])
+        let register = try XCTUnwrap(try JSONSerialization.jsonObject(with: export.stdout) as? [String: Any])
+        let stored = try XCTUnwrap(register["assessments"] as? [[String: Any]])
+        XCTAssertEqual(stored.count, 2)
+        XCTAssertEqual(stored.first?["assessor"] as? String, "J Smith (ICT)")
+        XCTAssertFalse((stored.first?["evidence"] as? [String] ?? []).isEmpty, "the evidence seen is stored")
+    }
+
+    func testBadAnswersAndWrongMembersAreRefused() throws {
+        let setup = try setup()
+        func assess(_ member: String, _ answers: URL) throws -> CommandRun {
+            try CommandRun.mailaudit(["assess", "--config", setup.site.path, "--member", member, "--answers", answers.path], environment: setup.environment)
+        }
+        let missing = try assess("sarah.mills@good.test", try answers(setup, ["leavers": ""]))
+        XCTAssertEqual(missing.status, 2); XCTAssertTrue(missing.stderr.contains("no answer for leavers"), missing.stderr)
+        let evidence = try assess("sarah.mills@good.test", try answers(setup, ["organisation-mailbox": "yes"]))
+        XCTAssertEqual(evidence.status, 2); XCTAssertTrue(evidence.stderr.contains("organisation-mailbox"), evidence.stderr)
+        let noNA = try assess("sarah.mills@good.test", try answers(setup, ["cyber-essentials": "n/a"]))
+        XCTAssertEqual(noNA.status, 2); XCTAssertTrue(noNA.stderr.contains("cannot be answered n/a"), noNA.stderr)
+        XCTAssertEqual(try assess("alex.carter@cpca.test", try answers(setup)).status, 2, "CPCA accounts are not assessed")
+        XCTAssertEqual(try assess("dan.brooks1964@gmail.com", try answers(setup)).status, 2, "personal webmail cannot pass")
+        let noTerminal = try CommandRun.mailaudit(["assess", "--config", setup.site.path, "--member", "sarah.mills@good.test"], environment: setup.environment)
+        XCTAssertEqual(noTerminal.status, 2); XCTAssertTrue(noTerminal.stderr.contains("not a terminal"), noTerminal.stderr)
+        let export = try CommandRun.mailaudit(["register", "export", "--config", setup.site.path])
+        let register = try XCTUnwrap(try JSONSerialization.jsonObject(with: export.stdout) as? [String: Any])
+        XCTAssertEqual((register["assessments"] as? [Any])?.count, 0, "no refused assessment was recorded")
+    }
+
+    /// In a real terminal: answer three questions, press Ctrl-C, start again, resume, finish.
+    func testInteractiveAssessmentInATerminalSurvivesAnInterruption() throws {
+        let setup = try setup()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            if ProcessInfo.processInfo.environment["MAILAUDIT_REQUIRE_FIXTURES"] != nil { XCTFail("tmux is not installed") }
+            throw XCTSkip("tmux not installed")
+        }
+        let session = "mailaudit-\(UUID().uuidString.prefix(8))"
+        // The trap keeps the wrapping shell alive after Ctrl-C (a handler, not "ignore", so the
+        // assessment itself still gets the interrupt), to print how it ended.
+        let command = "trap true INT; env MAILAUDIT_ASSESSOR='J Smith (ICT)' \(Fixtures.executable.path) assess --config \(setup.site.path) --member paul@sub.orgdmarc.test; echo EXITED $?; sleep 30"
+        /// Runs tmux through system(3): its client forks the tmux server and Foundation's Process
+        /// does not reap it reliably, so waiting for it there can hang.
+        func tmux(_ arguments: [String]) throws -> String {
+            let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+            _ = system("/usr/bin/tmux \(quoted) > /dev/null 2>&1")
+            return ""
+        }
+        let screenFile = setup.folder.appendingPathComponent("screen.txt")
+        func screen() throws -> String {
+            _ = try tmux(["capture-pane", "-t", session, "-S", "-200"])
+            _ = try tmux(["save-buffer", screenFile.path])
+            return (try? String(contentsOf: screenFile, encoding: .utf8)) ?? ""
+        }
+        func waitFor(_ text: String, timeout: TimeInterval = 20) throws -> String {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                let shown = try screen()
+                if shown.contains(text) { return shown }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            XCTFail("waited for \"\(text)\"; the screen shows:\n\(try screen())")
+            throw XCTSkip("stopped waiting")
+        }
+        func keys(_ keys: String...) throws { _ = try tmux(["send-keys", "-t", session] + keys) }
+        /// Answers "yes" to the next question shown, with a note.
+        func answerNext(_ number: Int) throws {
+            _ = try waitFor("Question \(number) of")
+            _ = try waitFor("or (q)uit to finish later:")
+            try keys("y", "Enter")
+            _ = try waitFor("Note (Enter for none):")
+            try keys("checked with the IT contact", "Enter")
+        }
+
+        _ = try tmux(["new-session", "-d", "-s", session, "-x", "200", "-y", "50", command])
+        defer { _ = try? tmux(["kill-session", "-t", session]) }
+        for number in 1...3 { try answerNext(number) }
+        _ = try waitFor("Question 4 of")
+        try keys("C-c")
+        let interrupted = try waitFor("EXITED")
+        XCTAssertFalse(interrupted.contains("Recorded assessment"), "nothing is recorded after an interruption")
+        XCTAssertTrue(interrupted.contains("Evidence: dkim warn"), "the evidence is shown with the question it bears on")
+
+        _ = try tmux(["kill-session", "-t", session])
+        _ = try tmux(["new-session", "-d", "-s", session, "-x", "200", "-y", "50", command])
+        let offer = try waitFor("[r]esume or [d]iscard?")
+        XCTAssertTrue(offer.contains("has 3 answers"), offer)
+        try keys("r", "Enter")
+        var number = 1
+        while !(try screen()).contains("Recorded assessment") {
+            let shown = try waitFor("or (q)uit to finish later:")
+            guard shown.contains("Question \(number) of") else { break }
+            try keys("y", "Enter")
+            _ = try waitFor("Note (Enter for none):")
+            try keys("Enter")
+            number += 1
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let finished = try waitFor("Recorded assessment")
+        XCTAssertTrue(finished.contains("PASS"), finished)
+        let kept = ProcessInfo.processInfo.environment["MAILAUDIT_TEST_ARTEFACTS"].map { URL(fileURLWithPath: $0) }
+        if let kept {
+            try FileManager.default.createDirectory(at: kept, withIntermediateDirectories: true)
+            try finished.write(to: kept.appendingPathComponent("assess-terminal.txt"), atomically: true, encoding: .utf8)
+        }
+        let export = try CommandRun.mailaudit(["register", "export", "--config", setup.site.path])
+        let stored = try XCTUnwrap((try JSONSerialization.jsonObject(with: export.stdout) as? [String: Any])?["assessments"] as? [[String: Any]])
+        XCTAssertEqual(stored.count, 1)
+        let answers = try XCTUnwrap(stored.first?["answers"] as? [[String: Any]])
+        XCTAssertEqual(answers.filter { $0["note"] as? String == "checked with the IT contact" }.count, 3, "the answers given before Ctrl-C were kept")
+        XCTAssertEqual(try verdicts(setup)["Dr Paul Ng"]?["verdict"] as? String, "compliant")
+    }
+
+    /// The printable checklist, rendered to PDF by headless Chromium and kept as an artefact.
+    func testPrintableChecklist() throws {
+        let setup = try setup()
+        let run = try CommandRun.mailaudit(["checklist", "--config", setup.site.path, "--member", "james.reed@m365.test", "--format", "html"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let html = run.stdoutText
+        XCTAssertTrue(html.contains("Cllr James Reed") && html.contains("Answered from the evidence") && html.contains("☐ Yes"))
+        XCTAssertFalse(html.contains("<script"), "a printed form needs no script")
+        let page = setup.folder.appendingPathComponent("checklist.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else {
+            if ProcessInfo.processInfo.environment["MAILAUDIT_REQUIRE_FIXTURES"] != nil { XCTFail("chromium is not installed") }
+            return
+        }
+        let artefacts = ProcessInfo.processInfo.environment["MAILAUDIT_TEST_ARTEFACTS"].map { URL(fileURLWithPath: $0) } ?? setup.folder
+        try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+        let pdf = artefacts.appendingPathComponent("checklist.pdf")
+        _ = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/chromium"),
+                               ["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--print-to-pdf=\(pdf.path)", page.absoluteString])
+        let bytes = try Data(contentsOf: pdf)
+        XCTAssertTrue(bytes.starts(with: Array("%PDF".utf8)), "a PDF")
+        XCTAssertGreaterThan(bytes.count, 10_000)
+        print("printable checklist: \(pdf.path)")
+    }
+}
