@@ -32,7 +32,9 @@ public struct ExceptionGrant: Codable, Sendable, Equatable {
         self.decidedBy = decidedBy; self.decidedAt = decidedAt; self.expires = expires; self.revocation = revocation
     }
 
-    public func isLive(at now: Date) -> Bool { revocation == nil && expires > now && decidedAt <= now }
+    /// In force: not revoked and not past its end. (When it was decided is for the record; an
+    /// audit judged "as of" an earlier day still honours it.)
+    public func isLive(at now: Date) -> Bool { revocation == nil && expires > now }
 
     /// Does it accept every one of these failing controls?
     public func covers(_ failing: [String]) -> Bool {

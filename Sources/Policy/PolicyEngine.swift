@@ -49,7 +49,7 @@ public struct PolicyEngine: Sendable {
         if let grant = live.first {
             return ExceptionNote(state: .notCovering, grant: grant, wouldBe: nil)
         }
-        guard let latest = grants.filter({ $0.decidedAt <= now }).max(by: { $0.decidedAt < $1.decidedAt }) else { return nil }
+        guard let latest = grants.max(by: { $0.decidedAt < $1.decidedAt }) else { return nil }
         return ExceptionNote(state: latest.revocation != nil ? .revoked : .expired, grant: latest, wouldBe: nil)
     }
 
