@@ -18,7 +18,7 @@ struct AssessmentContext {
     var evidenceAnswers: [AssessmentAnswer]
 
     static func prepare(config: String, member wanted: String) async throws -> AssessmentContext {
-        let (site, policy, register) = try ExceptionsCommand.open(config)
+        let (site, policy, register) = try SiteSupport.open(config)
         let member = try SiteSupport.member(wanted, in: try await SiteSupport.readDirectory(site))
         switch policy.classifier.classify(member.effectiveAddress) {
         case .external: break

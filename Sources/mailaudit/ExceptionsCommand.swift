@@ -23,18 +23,6 @@ struct ExceptionsCommand: AsyncParsableCommand {
         """,
         subcommands: [List.self, Grant.self, Revoke.self])
 
-    static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
-        do {
-            let site = try SiteConfiguration.load(config)
-            let policy = try MemberEmailPolicy.load(file: site.policyFile)
-            return (site, policy, try AuditRegister(path: site.registerFile))
-        } catch let error as ConfigError {
-            throw CommandFailure(error.description)
-        } catch let error as RegisterError {
-            throw CommandFailure(error.description)
-        }
-    }
-
     static func day(_ text: String, option: String) throws -> Date {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
@@ -62,7 +50,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Output format: text or json.") var format: AuditCommand.Format = .text
 
         func run() async throws {
-            let (_, _, register) = try ExceptionsCommand.open(config)
+            let (_, _, register) = try SiteSupport.open(config)
             let now = Date()
             var grants = try register.exceptions()
             if !all { grants = grants.filter { $0.isLive(at: now) } }
@@ -104,7 +92,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (site, policy, register) = try ExceptionsCommand.open(config)
+            let (site, policy, register) = try SiteSupport.open(config)
             let now = Date()
             let expires = try ExceptionsCommand.day(until, option: "--until")
             guard expires > now else { throw ValidationError("--until \(until) is in the past") }
@@ -137,7 +125,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Who decided (required).") var decidedBy: String
 
         func run() async throws {
-            let (_, _, register) = try ExceptionsCommand.open(config)
+            let (_, _, register) = try SiteSupport.open(config)
             do {
                 let grant = try register.revoke(id, reason: reason, decidedBy: decidedBy, at: Date())
                 FileHandle.standardOutput.write(Data(("Recorded:\n" + ExceptionsCommand.describe(grant, now: Date()) + "\n").utf8))
@@ -157,7 +145,7 @@ struct RegisterCommand: AsyncParsableCommand {
         @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
 
         func run() async throws {
-            let (_, _, register) = try ExceptionsCommand.open(config)
+            let (_, _, register) = try SiteSupport.open(config)
             FileHandle.standardOutput.write(try JSONOutput.encode(try register.export()))
             FileHandle.standardOutput.write(Data("\n".utf8))
         }

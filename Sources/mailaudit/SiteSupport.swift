@@ -1,10 +1,26 @@
+import ConfigFile
 import Directory
 import Foundation
 import Policy
+import Register
 
 /// What several commands need from the site: the Member named on the command line, and a
 /// domain checker set up from site.yaml, the environment and the baseline.
 enum SiteSupport {
+    /// The site, its policy and its register, or one clear error.
+    static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
+        do {
+            let site = try SiteConfiguration.load(config)
+            let policy = try MemberEmailPolicy.load(file: site.policyFile)
+            return (site, policy, try AuditRegister(path: site.registerFile))
+        } catch let error as ConfigError {
+            throw CommandFailure(error.description)
+        } catch let error as RegisterError {
+            throw CommandFailure(error.description)
+        }
+    }
+
+
     /// The one Member whose id or address is `wanted`.
     static func member(_ wanted: String, in read: DirectoryRead) throws -> Member {
         let key = wanted.lowercased()
