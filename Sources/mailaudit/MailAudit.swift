@@ -41,5 +41,5 @@ struct MailAudit: AsyncParsableCommand {
         directory or resolver that could not be read).
         """,
         subcommands: [AuditCommand.self, HistoryCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
-                      RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self])
+                      RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self, SPFCheckCommand.self])
 }

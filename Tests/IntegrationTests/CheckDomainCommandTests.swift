@@ -71,3 +71,26 @@ final class CheckDomainCommandTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("answered no question"), run.stderr)
     }
 }
+
+/// `mailaudit spf-check` through the real DoH fixture.
+final class SPFCheckCommandTests: XCTestCase {
+    func testResultsPathAndLookups() throws {
+        let fixtures = try Fixtures.load()
+        let network = ["--resolver", fixtures.resolverURL, "--ca-file", fixtures.caFile]
+        let pass = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "member@good.test", "--format", "json"] + network)
+        XCTAssertEqual(pass.status, 0, pass.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: pass.stdout) as? [String: Any])
+        XCTAssertEqual(json["result"] as? String, "pass")
+        XCTAssertEqual(json["lookups"] as? Int, 2)
+        XCTAssertEqual(json["path"] as? [String], ["good.test: mx", "good.test: include:_spf.provider.test", "_spf.provider.test: ip4:192.0.2.0/24"])
+        XCTAssertTrue(json.keys.contains("explanation") && json.keys.contains("voidLookups"))
+        let fail = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "member@good.test", "--format", "json"] + network)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: fail.stdout) as? [String: Any])?["result"] as? String, "fail")
+        let limit = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "x@spflimit.test", "--format", "json"] + network)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: limit.stdout) as? [String: Any])?["result"] as? String, "permerror", "11 look-ups")
+        let helo = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--helo", "good.test"] + network)
+        XCTAssertTrue(helo.stdoutText.hasPrefix("SPF result: pass"), helo.stdoutText)
+        let down = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "x@slow.test", "--dns-timeout", "1", "--format", "json"] + network)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: down.stdout) as? [String: Any])?["result"] as? String, "temperror")
+    }
+}

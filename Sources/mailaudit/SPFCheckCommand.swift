@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import MailDomain
+import Report
+
+struct SPFCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spf-check",
+        abstract: "Evaluate SPF for a client address and sender, as a receiver would (RFC 7208 check_host()).",
+        discussion: """
+        Prints the result (pass, fail, softfail, neutral, none, permerror, temperror), the terms \
+        evaluated in order, the DNS look-ups spent, and the explanation when exp= gives one. With no \
+        --sender (or an empty one) the HELO identity is checked.
+
+        Examples:
+          mailaudit spf-check --ip 192.0.2.10 --sender member@council.example --helo mail.council.example
+          mailaudit spf-check --ip 2001:db8::25 --helo mail.council.example --format json
+        """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(name: .long, help: ArgumentHelp("The sending client's IPv4 or IPv6 address.", valueName: "address")) var ip: String
+    @Option(name: .long, help: ArgumentHelp("MAIL FROM (empty: check the HELO identity).", valueName: "address")) var sender: String = ""
+    @Option(name: .long, help: ArgumentHelp("The HELO/EHLO name.", valueName: "name")) var helo: String = ""
+    @Option(name: .long, help: "text or json.") var format: Format = .text
+    @OptionGroup var network: NetworkOptions
+
+    func validate() throws {
+        guard IPAddressText.parseIPv4(ip) != nil || IPAddressText.parseIPv6(ip) != nil else { throw ValidationError("--ip \(ip) is not an IPv4 or IPv6 address") }
+        guard !sender.isEmpty || !helo.isEmpty else { throw ValidationError("give --sender, or --helo to check the HELO identity") }
+    }
+
+    func run() async throws {
+        let address = IPAddressText.parseIPv4(ip) ?? IPAddressText.parseIPv6(ip)!
+        let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
+                                         dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout, microsoftLoginURL: nil,
+                                         extraDKIMSelectors: []))
+        defer { kit.shutdown() }
+        let evaluation = await SPFEngine(resolver: kit.resolver).checkHost(ip: address, sender: sender, helo: helo)
+        switch format {
+        case .json:
+            struct Output: Encodable { var result: String; var lookups: Int; var voidLookups: Int; var explanation: String?; var path: [String]
+                enum CodingKeys: String, CodingKey { case result, lookups, voidLookups, explanation, path }
+                func encode(to encoder: Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(result, forKey: .result); try c.encode(lookups, forKey: .lookups); try c.encode(voidLookups, forKey: .voidLookups)
+                    try c.encode(explanation, forKey: .explanation); try c.encode(path, forKey: .path)
+                }
+            }
+            FileHandle.standardOutput.write(try JSONOutput.encode(Output(result: evaluation.result.rawValue, lookups: evaluation.lookups,
+                                                                        voidLookups: evaluation.voidLookups, explanation: evaluation.explanation,
+                                                                        path: evaluation.path)))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        case .text:
+            var lines = ["SPF result: \(evaluation.result.rawValue) (\(evaluation.lookups) DNS look-ups, \(evaluation.voidLookups) void)"]
+            if let explanation = evaluation.explanation { lines.append("Explanation: \(TerminalText.sanitize(explanation))") }
+            lines.append("Terms evaluated:")
+            lines += evaluation.path.map { "  " + TerminalText.sanitize($0) }
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+}
