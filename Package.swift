@@ -55,7 +55,10 @@ let package = Package(
             "Policy", "MailDomain", "Directory", "Register", "Report",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register",
+            .product(name: "Yams", package: "Yams"),
+        ]),
     ],
     swiftLanguageModes: [.v5]
 )

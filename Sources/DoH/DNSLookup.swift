@@ -52,12 +52,12 @@ public struct DNSLookup: Sendable {
 
     /// Interprets a decoded response to the question (name, type).
     public static func from(message: DNSMessage, name: String, type: RecordType, observedAt: Date = Date()) -> DNSLookup {
-        let asked = DNSName.normalize(name)
+        let asked = DNSName.presentation(name)
         func fail(_ why: String) -> DNSLookup {
-            DNSLookup(name: asked, type: type, status: .error(why), observedAt: observedAt)
+            DNSLookup(name: DNSName.normalize(name), type: type, status: .error(why), observedAt: observedAt)
         }
         guard message.isResponse else { return fail("the reply is not a DNS response") }
-        guard DNSName.normalize(message.questionName) == asked, message.questionType == type else {
+        guard DNSName.presentation(message.questionName) == asked, message.questionType == type else {
             return fail("the reply answers another question (\(message.questionName) \(message.questionType))")
         }
         guard !message.truncated else { return fail("the reply is truncated (TC bit set)") }
@@ -65,21 +65,21 @@ public struct DNSLookup: Sendable {
         var owner = asked
         var chain: [String] = []
         while type != .cname, chain.count < 16,
-              let alias = message.answers.first(where: { $0.type == .cname && DNSName.normalize($0.name) == owner }),
+              let alias = message.answers.first(where: { $0.type == .cname && DNSName.presentation($0.name) == owner }),
               case let .name(target) = alias.data {
-            let next = DNSName.normalize(target)
+            let next = DNSName.presentation(target)
             if next == asked || chain.contains(next) { return fail("CNAME loop at \(next)") }
             chain.append(next)
             owner = next
         }
-        let matching = message.answers.filter { $0.type == type && DNSName.normalize($0.name) == owner }
+        let matching = message.answers.filter { $0.type == type && DNSName.presentation($0.name) == owner }
         let status: Status
         switch message.rcode {
         case .noError: status = matching.isEmpty ? .noData : .found
         case .nxDomain: status = .nxDomain
         default: return fail("the resolver answered \(message.rcode)")
         }
-        return DNSLookup(name: asked, type: type, status: status, records: matching, cnameChain: chain,
+        return DNSLookup(name: DNSName.normalize(name), type: type, status: status, records: matching, cnameChain: chain,
                          authenticated: message.authenticated, observedAt: observedAt)
     }
 

@@ -1,0 +1,1 @@
+../MailDomainTests/Conformance.swift
