@@ -99,10 +99,10 @@ public struct ResourceRecord: Sendable, Equatable {
 
 import Foundation
 
-enum ZoneText {
+public enum ZoneText {
     /// Escapes a character-string as a zone file does: `"` and `\` with a backslash, anything
     /// outside printable ASCII as `\DDD`.
-    static func escape(_ bytes: [UInt8]) -> String {
+    public static func escape(_ bytes: [UInt8]) -> String {
         var out = ""
         for byte in bytes {
             switch byte {

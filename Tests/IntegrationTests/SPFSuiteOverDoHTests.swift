@@ -20,17 +20,7 @@ final class SPFSuiteOverDoHTests: XCTestCase {
         var lines = [". 60 IN SOA ns. hostmaster. 1 3600 600 86400 60", ". 60 IN NS ns.", "ns. 60 IN A \(blackhole)",
                      "timeout-ns. 60 IN A \(blackhole)"]
         var unsupported: Set<String> = []
-        func quoted(_ bytes: [UInt8]) -> String {
-            var out = "\""
-            for byte in bytes {
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += "\\" + String(UnicodeScalar(byte))
-                case 0x20...0x7E: out.unicodeScalars.append(UnicodeScalar(byte))
-                default: out += String(format: "\\%03d", byte)
-                }
-            }
-            return out + "\""
-        }
+        func quoted(_ bytes: [UInt8]) -> String { "\"" + ZoneText.escape(bytes) + "\"" }
         for (rawName, value) in data {
             let name = DNSName.normalize(rawName)
             let labels = name.split(separator: ".", omittingEmptySubsequences: false)
