@@ -39,7 +39,7 @@ private func profile(_ configuration: DirectoryConfiguration, detected: Director
 }
 
 /// DNs compared as directories compare them for our purposes: case and spaces after commas ignored.
-func normalizedDN(_ dn: String) -> String {
+public func normalizedDN(_ dn: String) -> String {
     dn.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
 }
 

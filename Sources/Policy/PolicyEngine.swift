@@ -169,17 +169,13 @@ public struct PolicyEngine: Sendable {
             guard let group = mfaGroup else {
                 return make(.error, "No MFA group is configured (site.yaml accounts.mfaGroup).", nil, [])
             }
-            let wanted = Self.normalizedDN(group)
-            return member.groups.contains(where: { Self.normalizedDN($0) == wanted })
+            let wanted = normalizedDN(group)
+            return member.groups.contains(where: { normalizedDN($0) == wanted })
                 ? make(.pass, "The account is in the MFA-enforced group.", nil, [])
                 : make(.fail, "The account is not in the MFA-enforced group, so a password alone opens it.", "Add the account to \(group).", [])
         default:
             return make(.error, "Unknown control \(control).", nil, [])
         }
-    }
-
-    static func normalizedDN(_ dn: String) -> String {
-        dn.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ",")
     }
 }
 

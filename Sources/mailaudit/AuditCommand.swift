@@ -101,11 +101,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     private func asOfDate() throws -> Date? {
         guard let asOf else { return nil }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        guard let day = formatter.date(from: asOf) else { throw ValidationError("--as-of takes a day as YYYY-MM-DD, got \(asOf)") }
-        return day.addingTimeInterval(12 * 3600)
+        return try SiteSupport.day(asOf, option: "--as-of", at: 12 * 3600)   // midday
     }
 
     /// Writes the four report files; each is written whole or not at all.

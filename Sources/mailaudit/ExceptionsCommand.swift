@@ -23,14 +23,6 @@ struct ExceptionsCommand: AsyncParsableCommand {
         """,
         subcommands: [List.self, Grant.self, Revoke.self])
 
-    static func day(_ text: String, option: String) throws -> Date {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        guard let date = formatter.date(from: text) else { throw ValidationError("\(option) takes a day as YYYY-MM-DD, got \(text)") }
-        return date.addingTimeInterval(86_399)   // the end of that day
-    }
-
     static func describe(_ grant: ExceptionGrant, now: Date) -> String {
         let day = { (date: Date) in ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate]) }
         var state = grant.isLive(at: now) ? "live" : "expired"
@@ -94,7 +86,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (site, policy, register) = try SiteSupport.open(config)
             let now = Date()
-            let expires = try ExceptionsCommand.day(until, option: "--until")
+            let expires = try SiteSupport.day(until, option: "--until", at: 86_399)   // the end of that day
             guard expires > now else { throw ValidationError("--until \(until) is in the past") }
             let longest = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.exceptionMaxMonths, to: now)!
             guard expires <= longest else {

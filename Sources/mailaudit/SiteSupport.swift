@@ -1,3 +1,4 @@
+import ArgumentParser
 import ConfigFile
 import Directory
 import Foundation
@@ -7,6 +8,15 @@ import Register
 /// What several commands need from the site: the Member named on the command line, and a
 /// domain checker set up from site.yaml, the environment and the baseline.
 enum SiteSupport {
+    /// A day given as YYYY-MM-DD, in UTC, at the given offset into that day.
+    static func day(_ text: String, option: String, at secondsIntoDay: TimeInterval) throws -> Date {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        guard let date = formatter.date(from: text) else { throw ValidationError("\(option) takes a day as YYYY-MM-DD, got \(text)") }
+        return date.addingTimeInterval(secondsIntoDay)
+    }
+
     /// The site, its policy and its register, or one clear error.
     static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
         do {
