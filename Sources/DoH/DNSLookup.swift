@@ -57,7 +57,8 @@ public struct DNSLookup: Sendable {
             DNSLookup(name: DNSName.normalize(name), type: type, status: .error(why), observedAt: observedAt)
         }
         guard message.isResponse else { return fail("the reply is not a DNS response") }
-        guard DNSName.presentation(message.questionName) == asked, message.questionType == type else {
+        // Names from the parser are already in presentation form.
+        guard message.questionName == asked, message.questionType == type else {
             return fail("the reply answers another question (\(message.questionName) \(message.questionType))")
         }
         guard !message.truncated else { return fail("the reply is truncated (TC bit set)") }
@@ -65,14 +66,13 @@ public struct DNSLookup: Sendable {
         var owner = asked
         var chain: [String] = []
         while type != .cname, chain.count < 16,
-              let alias = message.answers.first(where: { $0.type == .cname && DNSName.presentation($0.name) == owner }),
-              case let .name(target) = alias.data {
-            let next = DNSName.presentation(target)
+              let alias = message.answers.first(where: { $0.type == .cname && $0.name == owner }),
+              case let .name(next) = alias.data {
             if next == asked || chain.contains(next) { return fail("CNAME loop at \(next)") }
             chain.append(next)
             owner = next
         }
-        let matching = message.answers.filter { $0.type == type && DNSName.presentation($0.name) == owner }
+        let matching = message.answers.filter { $0.type == type && $0.name == owner }
         let status: Status
         switch message.rcode {
         case .noError: status = matching.isEmpty ? .noData : .found

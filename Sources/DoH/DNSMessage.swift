@@ -137,7 +137,7 @@ public struct DNSMessageParser {
                 guard cursor + 1 + count <= bytes.count else { throw DNSParseError.truncated(at: cursor) }
                 length += count + 1
                 guard length <= 255 else { throw DNSParseError.nameTooLong }
-                labels.append(Self.labelText(bytes[(cursor + 1)...(cursor + count)]))
+                labels.append(DNSName.escapedLabel(bytes[(cursor + 1)...(cursor + count)]))
                 cursor += 1 + count
             case 0xC0:
                 guard cursor + 1 < bytes.count else { throw DNSParseError.truncated(at: cursor) }
@@ -150,23 +150,6 @@ public struct DNSMessageParser {
                 throw DNSParseError.badLabel(at: cursor)
             }
         }
-    }
-
-    /// Label text, lower-cased; octets outside letters, digits, '-', '_' and '*' are written
-    /// `\DDD` so that a hostile label cannot smuggle a dot or control character into a name.
-    private static func labelText(_ slice: ArraySlice<UInt8>) -> String {
-        var out = ""
-        for byte in slice {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.unicodeScalars.append(UnicodeScalar(byte + 32))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
-                out.unicodeScalars.append(UnicodeScalar(byte))
-            default:
-                out += "\\" + String(byte).leftPadded(to: 3)
-            }
-        }
-        return out
     }
 
     private mutating func record() throws -> ResourceRecord {

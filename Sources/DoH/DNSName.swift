@@ -7,24 +7,49 @@ public enum DNSName {
         return lowered
     }
 
-    /// The name as the response parser writes names: lower case, and every octet outside
-    /// letters, digits, '-', '_' and '*' as \DDD. Questions and answers are compared in this
-    /// form, so a name with unusual octets (from a macro, say) is matched, not refused.
+    /// A name in the form the response parser writes names: lower case, and every octet outside
+    /// letters, digits, '-', '_' and '*' as \DDD. Names read from answers are already in this
+    /// form; a name asked as text is turned into it before the two are compared, so a name with
+    /// unusual octets (from an SPF macro, say) is matched, not refused.
     public static func presentation(_ name: String) -> String {
-        normalize(name).split(separator: ".", omittingEmptySubsequences: false).map { label in
-            var out = ""
-            for byte in label.utf8 {
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                     UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
-                    out.unicodeScalars.append(UnicodeScalar(byte))
-                default:
-                    let digits = String(byte)
-                    out += "\\" + String(repeating: "0", count: 3 - digits.count) + digits
-                }
+        normalize(name).split(separator: ".", omittingEmptySubsequences: false)
+            .map { escapedLabel($0.utf8) }.joined(separator: ".")
+    }
+
+    /// One label's octets in presentation form (see `presentation`), upper-case letters lowered,
+    /// so that a hostile label cannot smuggle a dot or a control character into a name.
+    static func escapedLabel<Octets: Sequence>(_ octets: Octets) -> String where Octets.Element == UInt8 {
+        var out = ""
+        for byte in octets {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.unicodeScalars.append(UnicodeScalar(byte + 32))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            default:
+                let digits = String(byte)
+                out += "\\" + String(repeating: "0", count: 3 - digits.count) + digits
             }
-            return out
-        }.joined(separator: ".")
+        }
+        return out
+    }
+
+    /// The text to ask for a name read from an answer (an MX host, a PTR name, a CNAME target):
+    /// \DDD escapes become their octets again; nil when those octets are not UTF-8 text, as
+    /// such a name cannot be asked as text without becoming another name.
+    public static func unescape(_ presentation: String) -> String? {
+        var octets: [UInt8] = []
+        var bytes = Array(presentation.utf8)[...]
+        while let byte = bytes.popFirst() {
+            if byte == UInt8(ascii: "\\"), bytes.count >= 3,
+               let value = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self)), bytes.prefix(3).allSatisfy({ (48...57).contains($0) }) {
+                octets.append(value)
+                bytes = bytes.dropFirst(3)
+            } else {
+                octets.append(byte)
+            }
+        }
+        return String(validating: octets, as: UTF8.self)
     }
 
     /// The wire labels of a name, checked against RFC 1035 limits (63 octets a label,

@@ -179,8 +179,9 @@ public final class SPFEngine: @unchecked Sendable {
             guard try Self.worthAsking(target, spec: spec) else { return false }
             let answer = await resolver.lookup(target, .mx)
             try void(answer, state: state)
+            // Exchange names come in presentation form; a name with octets that are not text matches nothing.
             let names = answer.records.compactMap { record -> String? in
-                if case let .mx(_, exchange) = record.data, !exchange.isEmpty { return exchange } else { return nil }
+                if case let .mx(_, exchange) = record.data, !exchange.isEmpty { return DNSName.unescape(exchange) } else { return nil }
             }
             if names.count > 10 { throw Abort(result: .permerror) }
             for name in names {
@@ -218,7 +219,7 @@ public final class SPFEngine: @unchecked Sendable {
         let reverse = await resolver.lookup(Self.reverseName(state.ip), .ptr)
         var names: [String] = []
         for record in reverse.records.prefix(10) {
-            guard case let .name(name) = record.data else { continue }
+            guard case let .name(presentation) = record.data, let name = DNSName.unescape(presentation) else { continue }
             let (_, list) = (try? await addresses(name, v6: state.ip.count == 16)) ?? (reverse, [])
             if list.contains(state.ip) { names.append(DNSName.normalize(name)) }
         }

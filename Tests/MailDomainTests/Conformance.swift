@@ -3,27 +3,10 @@ import XCTest
 
 /// Where the engine differs from the suites on purpose (shared by both runs of the suites).
 enum SPFSuiteDeliberate {
-    /// Differences by design: allowed in every run of the suites.
+    /// Differences by design: allowed in every run of the suites, in memory and over DoH.
     static let differences = [
         "v-macro-ip6": "the suite expects %{i} of an IPv6 address in upper-case nibbles; RFC 7208 7.3's own example uses lower case",
     ]
-
-    /// Differences by design plus the cases still open over BIND/DoH.
-    static let reasons: [String: String] = {
-        var reasons = differences
-        // Open: these pass through the in-memory resolver but give temperror (or, for the p
-        // macro, another result) through BIND over DoH. The names involved hold characters
-        // outside letters, digits and hyphens, or need PTR validation through the reverse zone;
-        // the cause is not yet found. Listed so that any other regression fails the test.
-        let open = "open: passes in memory, not yet over BIND/DoH (names with unusual characters, or PTR validation)"
-        for name in ["domain-literal", "helo-domain-literal", "hello-domain-literal", "longlabel", "non-ascii-mech", "non-ascii-non-spf",
-                     "non-ascii-policy", "non-ascii-result", "two-spaces", "a-colon-domain", "a-colon-domain-ip4mapped",
-                     "mx-colon-domain", "mx-colon-domain-ip4mapped", "macro-mania-in-domain", "p-macro-ip4-valid", "p-macro-multiple",
-                     "badip4", "control-char-policy", "trailing-space", "ptr-case-change", "bytes-bug"] {
-            reasons[name] = open
-        }
-        return reasons
-    }()
 }
 
 /// Where the shared conformance vectors live: `../shared/conformance` beside the project, or

@@ -60,7 +60,14 @@ struct MXCheck {
         var undetermined: [String] = []
         await withTaskGroup(of: (String, DNSLookup, DNSLookup).self) { group in
             for host in observation.hosts {
-                group.addTask { (host, await resolver.lookup(host, .a), await resolver.lookup(host, .aaaa)) }
+                group.addTask {
+                    // Hosts are kept in presentation form; ask the octets they stand for.
+                    guard let name = DNSName.unescape(host) else {
+                        let unaskable = DNSLookup.Status.error("the name holds octets that are not text; not asked")
+                        return (host, DNSLookup(name: host, type: .a, status: unaskable), DNSLookup(name: host, type: .aaaa, status: unaskable))
+                    }
+                    return (host, await resolver.lookup(name, .a), await resolver.lookup(name, .aaaa))
+                }
             }
             for await (host, v4, v6) in group {
                 log.add(v4); log.add(v6)
