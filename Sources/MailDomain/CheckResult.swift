@@ -108,3 +108,31 @@ public final class EvidenceLog: @unchecked Sendable {
         return entries
     }
 }
+
+/// A resolver that keeps every answer it passes on as a check's evidence, each question once:
+/// for code such as the SPF engine that asks DNS itself and knows nothing of evidence.
+struct EvidenceRecordingResolver: DNSResolving {
+    let resolver: DNSResolving
+    let log: EvidenceLog
+    private let asked = AskedQuestions()
+
+    init(_ resolver: DNSResolving, log: EvidenceLog) {
+        self.resolver = resolver
+        self.log = log
+    }
+
+    func lookup(_ name: String, _ type: RecordType) async -> DNSLookup {
+        let answer = await resolver.lookup(name, type)
+        if asked.isNew("\(type.rawValue) \(answer.name)") { log.add(answer) }
+        return answer
+    }
+
+    private final class AskedQuestions: @unchecked Sendable {
+        private let lock = NSLock()
+        private var seen: Set<String> = []
+        func isNew(_ key: String) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            return seen.insert(key).inserted
+        }
+    }
+}

@@ -39,24 +39,60 @@ struct SPFCheckCommand: AsyncParsableCommand {
         let evaluation = await SPFEngine(resolver: kit.resolver).checkHost(ip: address, sender: sender, helo: helo)
         switch format {
         case .json:
-            struct Output: Encodable { var result: String; var lookups: Int; var voidLookups: Int; var explanation: String?; var path: [String]
-                enum CodingKeys: String, CodingKey { case result, lookups, voidLookups, explanation, path }
-                func encode(to encoder: Encoder) throws {
-                    var c = encoder.container(keyedBy: CodingKeys.self)
-                    try c.encode(result, forKey: .result); try c.encode(lookups, forKey: .lookups); try c.encode(voidLookups, forKey: .voidLookups)
-                    try c.encode(explanation, forKey: .explanation); try c.encode(path, forKey: .path)
-                }
-            }
-            FileHandle.standardOutput.write(try JSONOutput.encode(Output(result: evaluation.result.rawValue, lookups: evaluation.lookups,
-                                                                        voidLookups: evaluation.voidLookups, explanation: evaluation.explanation,
-                                                                        path: evaluation.path)))
+            FileHandle.standardOutput.write(try JSONOutput.encode(Output(evaluation)))
             FileHandle.standardOutput.write(Data("\n".utf8))
         case .text:
-            var lines = ["SPF result: \(evaluation.result.rawValue) (\(evaluation.lookups) DNS look-ups, \(evaluation.voidLookups) void)"]
+            let spent = evaluation.lookups == 1 ? "1 DNS look-up" : "\(evaluation.lookups) DNS look-ups"
+            var lines = ["SPF result: \(evaluation.result.rawValue) (\(spent), \(evaluation.voidLookups) void)"]
+            if let reason = evaluation.reason { lines.append("Why: \(TerminalText.sanitize(reason))") }
+            if !evaluation.decidedBy.isEmpty {
+                lines.append("Decided by: " + evaluation.decidedBy.map(TerminalText.sanitize).joined(separator: " → "))
+            }
             if let explanation = evaluation.explanation { lines.append("Explanation: \(TerminalText.sanitize(explanation))") }
             lines.append("Terms evaluated:")
             lines += evaluation.path.map { "  " + TerminalText.sanitize($0) }
+            if !evaluation.warnings.isEmpty {
+                lines.append("Warnings:")
+                lines += evaluation.warnings.map { "  " + TerminalText.sanitize($0) }
+            }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
+    }
+
+    /// The JSON shape: every key always present (null when empty), so scripts can rely on it.
+    struct Output: Encodable {
+        var result: String
+        var lookups: Int
+        var voidLookups: Int
+        var explanation: String?
+        var reason: String?
+        var path: [String]
+        var decidedBy: [String]
+        var warnings: [String]
+
+        init(_ evaluation: SPFEvaluation) {
+            result = evaluation.result.rawValue
+            lookups = evaluation.lookups
+            voidLookups = evaluation.voidLookups
+            explanation = evaluation.explanation
+            reason = evaluation.reason
+            path = evaluation.path
+            decidedBy = evaluation.decidedBy
+            warnings = evaluation.warnings
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(result, forKey: .result)
+            try container.encode(lookups, forKey: .lookups)
+            try container.encode(voidLookups, forKey: .voidLookups)
+            try container.encode(explanation, forKey: .explanation)
+            try container.encode(reason, forKey: .reason)
+            try container.encode(path, forKey: .path)
+            try container.encode(decidedBy, forKey: .decidedBy)
+            try container.encode(warnings, forKey: .warnings)
+        }
+
+        enum CodingKeys: String, CodingKey { case result, lookups, voidLookups, explanation, reason, path, decidedBy, warnings }
     }
 }

@@ -87,10 +87,39 @@ final class SPFCheckCommandTests: XCTestCase {
         let fail = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "member@good.test", "--format", "json"] + network)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: fail.stdout) as? [String: Any])?["result"] as? String, "fail")
         let limit = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "x@spflimit.test", "--format", "json"] + network)
-        XCTAssertEqual((try JSONSerialization.jsonObject(with: limit.stdout) as? [String: Any])?["result"] as? String, "permerror", "11 look-ups")
+        let limitJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: limit.stdout) as? [String: Any])
+        // The tree needs 11 look-ups, but its third void look-up stops a receiver first.
+        XCTAssertEqual(limitJSON["result"] as? String, "permerror")
+        XCTAssertEqual(limitJSON["reason"] as? String, "more than 2 void look-ups (RFC 7208 4.6.4)")
+        let loop = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "x@spfloop.test"] + network)
+        XCTAssertTrue(loop.stdoutText.contains("Why: loop: spfloop.test → loop.spfloop.test → spfloop.test"), loop.stdoutText)
         let helo = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--helo", "good.test"] + network)
         XCTAssertTrue(helo.stdoutText.hasPrefix("SPF result: pass"), helo.stdoutText)
         let down = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "x@slow.test", "--dns-timeout", "1", "--format", "json"] + network)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: down.stdout) as? [String: Any])?["result"] as? String, "temperror")
+    }
+
+    /// The `spf` control of check-domain and spf-check are one engine: for an address the
+    /// record does not list, both spend the same look-ups (up to the receivers' limit of 10).
+    func testCheckDomainCountsWhatSPFCheckSpends() throws {
+        let fixtures = try Fixtures.load()
+        let network = ["--resolver", fixtures.resolverURL, "--ca-file", fixtures.caFile]
+        for domain in ["good.test", "voidspf.test", "ptrspf.test", "m365.test", "spflimit.test", "v4only.test", "includeall.test"] {
+            let check = try CommandRun.mailaudit(["check-domain", domain, "--format", "json", "--microsoft-login-url", fixtures.microsoftLogin] + network)
+            let reports = try XCTUnwrap(try JSONSerialization.jsonObject(with: check.stdout) as? [[String: Any]], check.stderr)
+            let checks = try XCTUnwrap(reports.first?["checks"] as? [[String: Any]])
+            let control = try XCTUnwrap(checks.first { $0["id"] as? String == "spf" }?["details"] as? [String: Any])
+            let spf = try CommandRun.mailaudit(["spf-check", "--ip", "240.0.0.1", "--sender", "postmaster@\(domain)", "--format", "json"] + network)
+            let evaluation = try XCTUnwrap(try JSONSerialization.jsonObject(with: spf.stdout) as? [String: Any])
+            let ipv4 = try XCTUnwrap((control["unlistedSender"] as? [String: Any])?["ipv4"] as? [String: Any])
+            let counted = try XCTUnwrap(ipv4["lookups"] as? Int), void = try XCTUnwrap(ipv4["voidLookups"] as? Int)
+            if counted <= 10, void <= 2 {
+                XCTAssertEqual(evaluation["lookups"] as? Int, counted, domain)
+                XCTAssertEqual(evaluation["voidLookups"] as? Int, void, domain)
+                XCTAssertEqual(evaluation["result"] as? String, ipv4["result"] as? String, domain)
+            } else {
+                XCTAssertEqual(evaluation["result"] as? String, "permerror", "\(domain): over a limit for a receiver")
+            }
+        }
     }
 }

@@ -68,7 +68,7 @@ final class DomainCheckTests: XCTestCase {
     func testSPFLoop() async {
         let spf = await report("spfloop.test").check("spf")!
         XCTAssertEqual(spf.status, .fail)
-        XCTAssertTrue(spf.summary.contains("loop"), spf.summary)
+        XCTAssertTrue(spf.summary.contains("loop: spfloop.test → loop.spfloop.test → spfloop.test"), spf.summary)
     }
 
     func testTwoSPFRecords() async {
@@ -85,6 +85,33 @@ final class DomainCheckTests: XCTestCase {
         XCTAssertEqual(plusAll, .fail)
         let ptr = await report("ptrspf.test").check("spf")?.status
         XCTAssertEqual(ptr, .warn)
+    }
+
+    /// The control evaluates the record for addresses no record can mean to list (240.0.0.1 and
+    /// 100::1): one that passes shows the record lets everyone send, whatever its all says.
+    func testSPFThatLetsEveryAddressPassFails() async {
+        let range = await report("openrange.test").check("spf")!
+        XCTAssertEqual(range.status, .fail)
+        XCTAssertTrue(range.summary.contains("lets any address send"), range.summary)
+        XCTAssertTrue(range.summary.contains("ip4:128.0.0.0/1"), range.summary)
+        XCTAssertEqual(range.details["unlistedSender"]?["ipv4"]?["result"], .string("pass"))
+        XCTAssertEqual(range.details["unlistedSender"]?["ipv6"]?["result"], .string("fail"))
+
+        let included = await report("includeall.test").check("spf")!
+        XCTAssertEqual(included.status, .fail)
+        XCTAssertTrue(included.summary.contains("includeall.test: include:_spf.includeall.test → _spf.includeall.test: +all"), included.summary)
+        XCTAssertEqual(included.details["unlistedSender"]?["ipv6"]?["result"], .string("pass"))
+    }
+
+    /// Void look-ups depend on the sender's address family: hosts with IPv4 addresses only
+    /// find nothing for an IPv6 sender.
+    func testSPFVoidLookupsForOneAddressFamily() async {
+        let spf = await report("v4only.test").check("spf")!
+        XCTAssertEqual(spf.status, .fail)
+        XCTAssertEqual(spf.details["voidLookups"], .int(3))
+        XCTAssertEqual(spf.details["unlistedSender"]?["ipv4"]?["voidLookups"], .int(0))
+        XCTAssertEqual(spf.details["unlistedSender"]?["ipv6"]?["voidLookups"], .int(3))
+        XCTAssertTrue(spf.summary.contains("for senders over IPv6"), spf.summary)
     }
 
     func testDMARCOnlyAtTheOrganisationalDomain() async {

@@ -41,55 +41,90 @@ struct SPFCheck {
         case let .one(record):
             text = record
         }
-        let record: SPFRecord
-        switch SPFRecord.parse(text) {
-        case let .failure(error):
+        if case let .failure(error) = SPFRecord.parse(text) {
             return finish(.fail, "The SPF record is invalid: \(error.message).",
                           advice: "Correct the record; receivers treat a syntax error as permerror.",
                           record: text, valid: false, errors: [error.message])
-        case let .success(parsed):
-            record = parsed
         }
-        let walker = SPFTreeWalker(resolver: resolver, log: log)
-        let tree = await walker.walk(domain: domain, record: record, text: text)
-        let all = tree.effectiveAll
+        // The record is evaluated by the same engine as `spf-check`, for a client address no
+        // record can mean to list, so that every term is evaluated: what the engine spends is
+        // what the record costs a receiver. The limits are raised so the count goes on past
+        // the receivers' and tells how far over them a record is.
+        let engine = SPFEngine(resolver: EvidenceRecordingResolver(resolver, log: log), maxLookups: Self.countingBound,
+                               maxVoidLookups: Self.countingBound, prefetch: true)
+        async let overIPv4 = engine.checkHost(ip: Self.unlistedIPv4, sender: "postmaster@\(domain)", helo: domain)
+        async let overIPv6 = engine.checkHost(ip: Self.unlistedIPv6, sender: "postmaster@\(domain)", helo: domain)
+        let (v4, v6) = await (overIPv4, overIPv6)
+        let evaluations = [(family: "IPv4", address: "240.0.0.1", evaluation: v4), (family: "IPv6", address: "100::1", evaluation: v6)]
+        // The tree is the IPv4 evaluation's; the counts are the larger of the two, as void
+        // look-ups differ when a name has an address of one family only.
+        let tree = v4.tree
+        let all = tree?.effectiveAll
+        let lookups = max(v4.lookups, v6.lookups)
+        let void = max(v4.voidLookups, v6.voidLookups)
+        let voidFamilies = evaluations.filter { $0.evaluation.voidLookups > settings.spfMaxVoidLookups }.map(\.family)
         details.append(("allQualifier", .optional(all.map { String($0.rawValue) })))
-        details.append(("warnings", .strings(walker.warnings)))
-        details.append(("tree", tree.json))
-        let included = Self.domains(in: tree)
-        var errors = walker.permanentErrors
+        details.append(("warnings", .strings(v4.warnings)))
+        details.append(("unlistedSender", .object(evaluations.map { item in
+            (item.family.lowercased(), .object([
+                ("address", .string(item.address)), ("result", .string(item.evaluation.result.rawValue)),
+                ("lookups", .int(item.evaluation.lookups)), ("voidLookups", .int(item.evaluation.voidLookups)),
+                ("decidedBy", .strings(item.evaluation.decidedBy)), ("reason", .optional(item.evaluation.reason)),
+            ]))
+        })))
+        details.append(("tree", tree?.json ?? .null))
+        let included = tree.map(Self.domains) ?? []
+        let broken = evaluations.first { $0.evaluation.result == .permerror && !Self.isCountingBound($0.evaluation.reason) }
+        let unreadable = evaluations.first { $0.evaluation.result == .temperror }
+        var errors: [String] = []
         var status = CheckStatus.pass
         var summary = ""
         var advice: String?
-        if walker.lookups > settings.spfMaxLookups {
-            errors.insert("\(walker.lookups) DNS-querying terms; the limit is \(settings.spfMaxLookups) (RFC 7208 4.6.4)", at: 0)
+        if lookups > settings.spfMaxLookups {
+            let count = lookups > Self.countingBound ? "more than \(Self.countingBound)" : "\(lookups)"
+            errors.append("\(count) DNS-querying terms; the limit is \(settings.spfMaxLookups) (RFC 7208 4.6.4)")
             status = .fail
-            summary = "The SPF record needs \(walker.lookups) DNS look-ups, more than the \(settings.spfMaxLookups) receivers allow: they stop with permerror and SPF fails."
+            summary = "The SPF record needs \(count) DNS look-ups, more than the \(settings.spfMaxLookups) receivers allow: they stop with permerror and SPF fails."
             advice = "Flatten or remove includes so that the whole tree needs at most \(settings.spfMaxLookups) look-ups."
         }
-        if walker.voidLookups > settings.spfMaxVoidLookups {
-            errors.append("\(walker.voidLookups) void look-ups; the limit is \(settings.spfMaxVoidLookups) (RFC 7208 4.6.4)")
+        if void > settings.spfMaxVoidLookups {
+            let whom = voidFamilies.count == 1 ? " for senders over \(voidFamilies[0])" : ""
+            errors.append("\(void) void look-ups\(whom); the limit is \(settings.spfMaxVoidLookups) (RFC 7208 4.6.4)")
             if status == .pass {
                 status = .fail
-                summary = "The SPF record has \(walker.voidLookups) look-ups that find nothing, more than the \(settings.spfMaxVoidLookups) receivers allow."
-                advice = "Remove terms that name domains which do not exist or have no address."
+                summary = "The SPF record has \(void) look-ups that find nothing\(whom), more than the \(settings.spfMaxVoidLookups) receivers allow."
+                advice = "Remove terms that name domains which do not exist or have no address\(voidFamilies.count == 1 ? " of that family" : "")."
             }
         }
-        if status == .pass, let first = walker.permanentErrors.first {
-            status = .fail
-            summary = "The SPF record is broken: \(first)."
-            advice = "Fix the record so that every include and redirect leads to exactly one valid SPF record, without loops."
+        if let broken, let reason = broken.evaluation.reason {
+            errors.append(reason)
+            if status == .pass {
+                status = .fail
+                summary = "The SPF record is broken: \(reason)."
+                advice = "Fix the record so that every include and redirect leads to exactly one valid SPF record, without loops."
+            }
         }
-        if status == .pass, let first = walker.temporaryErrors.first {
-            errors.append(contentsOf: walker.temporaryErrors)
-            status = .error
-            summary = "Part of the SPF record could not be checked: \(first)."
+        if let unreadable, let reason = unreadable.evaluation.reason {
+            errors.append(reason)
+            if status == .pass {
+                status = .error
+                summary = "Part of the SPF record could not be checked: \(reason)."
+            }
         }
         if status == .pass {
+            let letThrough = evaluations.first { $0.evaluation.result == .pass }
             switch all {
             case .some(let qualifier) where settings.spfAcceptedAllQualifiers.contains(qualifier):
-                summary = "One valid SPF record ending in \(qualifier.rawValue)all, needing \(walker.lookups) of \(settings.spfMaxLookups) DNS look-ups."
-                if let ptr = walker.ptrTerms.first {
+                if let letThrough {
+                    status = .fail
+                    let via = letThrough.evaluation.decidedBy.joined(separator: " → ")
+                    summary = "The SPF record lets any address send: \(letThrough.address), an address no mail server has, passes through \(via)."
+                    advice = "Remove the term that authorises everyone (an over-wide ip4/ip6 range, an include of a record ending in +all, an exists: that always finds an address)."
+                    errors.append("\(letThrough.family) address \(letThrough.address) passes through \(via)")
+                } else {
+                    summary = "One valid SPF record ending in \(qualifier.rawValue)all, needing \(lookups) of \(settings.spfMaxLookups) DNS look-ups."
+                }
+                if status == .pass, let ptr = v4.ptrTerms.first {
                     status = .warn
                     summary += " But it uses the ptr mechanism (\(ptr)), which is slow, unreliable and deprecated."
                     advice = "Replace the ptr mechanism with ip4/ip6 or a mechanisms."
@@ -107,10 +142,24 @@ struct SPFCheck {
                 errors.append("no all mechanism")
             }
         }
-        let evaluable = walker.permanentErrors.isEmpty && walker.lookups <= settings.spfMaxLookups
-            && walker.voidLookups <= settings.spfMaxVoidLookups
+        let evaluable = broken == nil && lookups <= settings.spfMaxLookups && void <= settings.spfMaxVoidLookups
         return finish(status, summary, advice: advice, record: text, valid: evaluable,
-                      errors: errors, lookups: walker.lookups, void: walker.voidLookups, included: included)
+                      errors: errors, lookups: lookups, void: void, included: included)
+    }
+
+    /// Addresses no SPF record can mean to list: 240.0.0.1 is reserved for future use
+    /// (RFC 1112 4) and 100::1 is in the discard-only prefix (RFC 6666). A record that lets
+    /// one of them pass lets everyone pass.
+    static let unlistedIPv4: [UInt8] = [240, 0, 0, 1]
+    static let unlistedIPv6: [UInt8] = [0x01, 0x00] + Array(repeating: 0, count: 13) + [1]
+
+    /// How far the control counts look-ups before it stops: far past any limit a receiver keeps,
+    /// and a bound on the work a hostile tree can cause.
+    static let countingBound = 50
+
+    private static func isCountingBound(_ reason: String?) -> Bool {
+        guard let reason else { return false }
+        return reason.hasPrefix("more than \(countingBound) ")
     }
 
     private static func domains(in node: SPFTreeNode) -> [String] {
