@@ -8,9 +8,14 @@ struct SPFCheckCommand: AsyncParsableCommand {
         commandName: "spf-check",
         abstract: "Evaluate SPF for a client address and sender, as a receiver would (RFC 7208 check_host()).",
         discussion: """
-        Prints the result (pass, fail, softfail, neutral, none, permerror, temperror), the terms \
-        evaluated in order, the DNS look-ups spent, and the explanation when exp= gives one. With no \
-        --sender (or an empty one) the HELO identity is checked.
+        Prints the result (pass, fail, softfail, neutral, none, permerror, temperror); for none, \
+        permerror and temperror why (e.g. "more than 2 void look-ups", "loop: a.example → b.example → \
+        a.example"); the terms that decided it; every term evaluated in order; the DNS look-ups spent; \
+        the explanation when exp= gives one; and warnings (ptr, redirect beside all, unknown \
+        modifiers). With no --sender (or an empty one) the HELO identity is checked.
+
+        JSON (--format json): result, lookups, voidLookups, explanation (or null), reason (or null), \
+        path, decidedBy, warnings. The exit status is 0 whatever the SPF result, 2 on a usage error.
 
         Examples:
           mailaudit spf-check --ip 192.0.2.10 --sender member@council.example --helo mail.council.example
