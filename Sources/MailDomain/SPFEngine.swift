@@ -286,7 +286,8 @@ public final class SPFEngine: @unchecked Sendable {
         }
         guard answer.isVoid else { return }
         state.charge(void: 1)
-        state.note("\(term): a void look-up (\(answer.name) has no such name or no such record)")
+        let found = answer.status == .nxDomain ? "\(answer.name) does not exist" : "\(answer.name) has no \(answer.type) record"
+        state.note("\(term): a void look-up (\(found))")
         if state.voidLookups > maxVoidLookups {
             throw Abort(result: .permerror, reason: "more than \(maxVoidLookups) void look-ups (RFC 7208 4.6.4)")
         }

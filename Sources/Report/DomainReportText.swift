@@ -30,6 +30,13 @@ public struct DomainReportText {
                 if let record = check.details["record"]?.stringValue {
                     lines.append("               \(dim("Record:")) \(TerminalText.sanitize(record))")
                 }
+                let outline = SPFTreeOutline.lines(check.details)
+                if !outline.isEmpty { lines.append("               \(dim("Tree:"))") }
+                for line in outline {
+                    let indent = String(repeating: "  ", count: line.depth + 1)
+                    let text = TerminalText.sanitize(line.text)
+                    lines.append("               \(indent)\(line.isRemark ? dim("! " + text) : text)")
+                }
                 for evidence in check.evidence {
                     lines.append("               \(dim("·")) \(TerminalText.sanitize(evidence.query)) → \(TerminalText.sanitize(evidence.result))")
                     for datum in evidence.data.prefix(8) {

@@ -217,6 +217,17 @@ public enum HTMLReport {
         }
     }
 
+    /// The SPF record tree, one list item a record or remark, indented by its depth.
+    private static func spfTree(_ details: JSONValue) -> String {
+        let lines = SPFTreeOutline.lines(details)
+        guard !lines.isEmpty else { return "" }
+        let items = lines.map { line -> String in
+            let text = line.isRemark ? Escape.html(line.text) : "<code>\(Escape.html(line.text))</code>"
+            return "<li class=\"depth\(min(line.depth, 9))\(line.isRemark ? " remark" : "")\">\(text)</li>"
+        }
+        return "<div class=\"spf-tree\"><p>Record tree:</p><ul>\(items.joined())</ul></div>"
+    }
+
     private static func evidenceSection(_ domains: [DomainReport]) -> String {
         let h = Escape.html
         let formatter = ISO8601DateFormatter()
@@ -226,7 +237,7 @@ public enum HTMLReport {
                     let data = item.data.map { "<div class=\"data\">\(h(String($0.prefix(2000))))</div>" }.joined()
                     return "<li><code>\(h(item.query))</code> → \(h(item.result)) <span class=\"time\">\(formatter.string(from: item.observedAt))</span>\(data)</li>"
                 }
-                return "<h4>\(h(check.id)): \(h(check.status.rawValue))</h4><p>\(h(check.summary))</p><ul class=\"evidence\">\(evidence.joined())</ul>"
+                return "<h4>\(h(check.id)): \(h(check.status.rawValue))</h4><p>\(h(check.summary))</p>\(spfTree(check.details))<ul class=\"evidence\">\(evidence.joined())</ul>"
             }
             return "<details id=\"d-\(h(anchor(report.asciiDomain)))\"><summary>\(h(report.domain))</summary>\(checks.joined(separator: "\n"))</details>"
         }
@@ -250,7 +261,7 @@ public enum HTMLReport {
     .findings{list-style:none;padding-left:0}.finding{border-left:4px solid #bbb;padding:.2rem .6rem;margin:.5rem 0}
     .status-pass{border-color:#2e7d32}.status-fail,.status-not-present{border-color:#c62828}.status-warn{border-color:#ef6c00}.status-error{border-color:#546e7a}
     .status{font-family:monospace;text-transform:uppercase;font-size:.8rem}.kind,.ref,.time{color:#666;font-size:.85rem}
-    .fix{background:#f1f8e9;padding:.3rem}.exception{background:#f3e5f5;border-left:4px solid #6a1b9a;padding:.3rem .6rem}.soon{color:#c62828}.evidence{font-size:.85rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
+    .fix{background:#f1f8e9;padding:.3rem}.exception{background:#f3e5f5;border-left:4px solid #6a1b9a;padding:.3rem .6rem}.soon{color:#c62828}.evidence{font-size:.85rem}.spf-tree{font-size:.85rem}.spf-tree ul{margin:0;padding-left:1rem;list-style:none}.spf-tree .remark{color:#8d6e00}.spf-tree .depth1{margin-left:1.2rem}.spf-tree .depth2{margin-left:2.4rem}.spf-tree .depth3{margin-left:3.6rem}.spf-tree .depth4{margin-left:4.8rem}.spf-tree .depth5{margin-left:6.0rem}.spf-tree .depth6{margin-left:7.2rem}.spf-tree .depth7{margin-left:8.4rem}.spf-tree .depth8{margin-left:9.6rem}.spf-tree .depth9{margin-left:10.8rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
     @media print{.noprint{display:none}details{border:none}a{color:inherit;text-decoration:none}h2{page-break-after:avoid}tr,li{page-break-inside:avoid}body{margin:0;max-width:none}}
     """
 

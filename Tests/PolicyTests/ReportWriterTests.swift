@@ -14,7 +14,13 @@ final class ReportWriterTests: XCTestCase {
                                   address: "a@b.test", domain: "b.test", accountClass: .external, kind: .contact,
                                   verdict: .nonCompliant, reason: "| pipes | and *stars*", findings: [finding])
         let domain = DomainReport(domain: "b.test", asciiDomain: "b.test", checkedAt: TestPolicy.now,
-                                  checks: [CheckResult(id: "dmarc", status: .fail, summary: "<b>bold</b>", evidence: finding.evidence)])
+                                  checks: [CheckResult(id: "dmarc", status: .fail, summary: "<b>bold</b>", evidence: finding.evidence),
+                                           CheckResult(id: "spf", status: .fail, summary: "s", details: .object([("tree", .object([
+                                               ("domain", .string("b.test")), ("via", .string("record")),
+                                               ("record", .string("v=spf1 include:<svg/onload=alert(2)> -all")), ("lookups", .int(1)),
+                                               ("totalLookups", .int(1)), ("voidLookups", .int(0)),
+                                               ("problems", .array([.string("<iframe src=x>")])), ("children", .array([])),
+                                           ]))]))])
         return AuditResult(generatedAt: TestPolicy.now,
                            policy: .init(file: "p", sha256: String(repeating: "0", count: 64), implements: "4.3", organisation: "Org & Co", baseline: "b"),
                            directory: .init(source: "s", profile: "openldap"), members: [member], domains: [domain], changes: nil, warnings: [])
@@ -25,6 +31,8 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertFalse(html.contains("<script>alert"), "a script from the directory must not reach the page")
         XCTAssertFalse(html.contains("<img onerror"))
         XCTAssertFalse(html.contains("<b>bold</b>"))
+        XCTAssertFalse(html.contains("<svg/onload") || html.contains("<iframe"), "the SPF tree is escaped too")
+        XCTAssertTrue(html.contains("Record tree:"))
         XCTAssertTrue(html.contains("&lt;script&gt;alert(&#39;m&#39;)&lt;/script&gt;"))
         XCTAssertEqual(html.components(separatedBy: "<script>").count - 1, 1, "only the report's own script")
         XCTAssertFalse(html.contains("http://") && html.contains("src=\"http"), "no external resources")
