@@ -37,6 +37,7 @@ struct SPFCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let address = IPAddressText.parseIPv4(ip) ?? IPAddressText.parseIPv6(ip)!
+        let (sender, helo) = (try Self.dnsForm(sender: sender), try Self.dnsForm(domain: helo))
         let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
                                          dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout, microsoftLoginURL: nil,
                                          extraDKIMSelectors: []))
@@ -62,6 +63,23 @@ struct SPFCheckCommand: AsyncParsableCommand {
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
+    }
+
+    /// The name as DNS is asked it: an internationalised domain in A-labels (RFC 8616 3.1: SPF
+    /// works on the A-label form), one trailing dot dropped. ASCII names are left as given, odd
+    /// characters included: what check_host() makes of them is part of the answer.
+    static func dnsForm(domain: String) throws -> String {
+        var name = domain
+        if name.hasSuffix(".") { name.removeLast() }
+        guard !name.allSatisfy(\.isASCII) else { return name }
+        do { return try DomainNames.asciiName(name) } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
+    static func dnsForm(sender: String) throws -> String {
+        guard let at = sender.lastIndex(of: "@") else { return try dnsForm(domain: sender) }
+        return String(sender[...at]) + (try dnsForm(domain: String(sender[sender.index(after: at)...])))
     }
 
     /// The JSON shape: every key always present (null when empty), so scripts can rely on it.

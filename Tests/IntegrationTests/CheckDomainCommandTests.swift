@@ -93,6 +93,13 @@ final class SPFCheckCommandTests: XCTestCase {
         XCTAssertEqual(limitJSON["reason"] as? String, "more than 2 void look-ups (RFC 7208 4.6.4)")
         let loop = try CommandRun.mailaudit(["spf-check", "--ip", "203.0.113.5", "--sender", "x@spfloop.test"] + network)
         XCTAssertTrue(loop.stdoutText.contains("Why: loop: spfloop.test → loop.spfloop.test → spfloop.test"), loop.stdoutText)
+        // An internationalised sender domain is asked in A-labels (RFC 8616); a broken one is a usage error.
+        let idn = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "member@bücher.test"] + network)
+        XCTAssertTrue(idn.stdoutText.hasPrefix("SPF result: pass"), idn.stdoutText)
+        XCTAssertTrue(idn.stdoutText.contains("xn--bcher-kva.test: include:_spf.provider.test"), idn.stdoutText)
+        let broken = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "x@a..ü"] + network)
+        XCTAssertEqual(broken.status, 2)
+        XCTAssertTrue(broken.stderr.contains("a..ü: not a valid domain name"), broken.stderr)
         let helo = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--helo", "good.test"] + network)
         XCTAssertTrue(helo.stdoutText.hasPrefix("SPF result: pass"), helo.stdoutText)
         let down = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "x@slow.test", "--dns-timeout", "1", "--format", "json"] + network)
