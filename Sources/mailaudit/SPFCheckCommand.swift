@@ -15,7 +15,8 @@ struct SPFCheckCommand: AsyncParsableCommand {
         modifiers). With no --sender (or an empty one) the HELO identity is checked.
 
         JSON (--format json): result, lookups, voidLookups, explanation (or null), reason (or null), \
-        path, decidedBy, warnings. The exit status is 0 whatever the SPF result, 2 on a usage error.
+        path, decidedBy, warnings. The exit status is 0 whatever the SPF result; 2 on a usage error, or \
+        when the resolver answered no question at all (the result printed is then temperror).
 
         Examples:
           mailaudit spf-check --ip 192.0.2.10 --sender member@council.example --helo mail.council.example
@@ -62,6 +63,11 @@ struct SPFCheckCommand: AsyncParsableCommand {
                 lines += evaluation.warnings.map { "  " + TerminalText.sanitize($0) }
             }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        // As check-domain: a resolver that answered nothing means nothing was evaluated.
+        let statistics = await kit.resolver.statistics
+        if statistics.httpRequests > 0 && statistics.answered == 0 {
+            throw CommandFailure("the resolver \(network.resolverURL) answered no question; the temperror above is not the domain's SPF")
         }
     }
 

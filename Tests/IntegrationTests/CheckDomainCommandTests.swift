@@ -104,6 +104,8 @@ final class SPFCheckCommandTests: XCTestCase {
         XCTAssertTrue(helo.stdoutText.hasPrefix("SPF result: pass"), helo.stdoutText)
         let down = try CommandRun.mailaudit(["spf-check", "--ip", "192.0.2.10", "--sender", "x@slow.test", "--dns-timeout", "1", "--format", "json"] + network)
         XCTAssertEqual((try JSONSerialization.jsonObject(with: down.stdout) as? [String: Any])?["result"] as? String, "temperror")
+        XCTAssertEqual(down.status, 2, "a resolver that answered nothing is the tool failing, as for check-domain")
+        XCTAssertTrue(down.stderr.contains("answered no question"), down.stderr)
     }
 
     /// The `spf` control of check-domain and spf-check are one engine: for an address the
