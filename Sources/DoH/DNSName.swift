@@ -12,7 +12,10 @@ public enum DNSName {
     /// form; a name asked as text is turned into it before the two are compared, so a name with
     /// unusual octets (from an SPF macro, say) is matched, not refused.
     public static func presentation(_ name: String) -> String {
-        normalize(name).split(separator: ".", omittingEmptySubsequences: false)
+        // Only ASCII letters are folded, as DNS does (RFC 4343); other octets are escaped as they are.
+        var name = Substring(name)
+        if name.hasSuffix(".") { name = name.dropLast() }
+        return name.split(separator: ".", omittingEmptySubsequences: false)
             .map { escapedLabel($0.utf8) }.joined(separator: ".")
     }
 
