@@ -13,8 +13,8 @@ private let curlGlobalInit: Void = { curl_global_init(mailaudit_curl_global_defa
 public final class CurlClient: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()
-    private var waiting: [Transfer] = []
-    private var running: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var waiting: [CurlTask] = []
+    private var running: [UnsafeMutableRawPointer: CurlTask] = [:]
     private var stopping = false
     private let stopped = DispatchSemaphore(value: 0)
 
@@ -46,17 +46,22 @@ public final class CurlClient: @unchecked Sendable {
         let transfer = try Transfer(request: request)
         return try await withCheckedThrowingContinuation { continuation in
             transfer.continuation = continuation
-            lock.lock()
-            if stopping {
-                lock.unlock()
-                continuation.resume(throwing: HTTPFailure.shutDown)
-                return
-            }
-            waiting.append(transfer)
-            // Under the lock: the multi handle cannot be freed between the check and the wake-up.
-            curl_multi_wakeup(multi)
-            lock.unlock()
+            enqueue(transfer)
         }
+    }
+
+    /// Hands a task to the transfer thread, or abandons it when the client is shutting down.
+    func enqueue(_ task: CurlTask) {
+        lock.lock()
+        if stopping {
+            lock.unlock()
+            task.abandon(.shutDown)
+            return
+        }
+        waiting.append(task)
+        // Under the lock: the multi handle cannot be freed between the check and the wake-up.
+        curl_multi_wakeup(multi)
+        lock.unlock()
     }
 
     private func runLoop() {
@@ -68,23 +73,23 @@ public final class CurlClient: @unchecked Sendable {
             waiting.removeAll()
             lock.unlock()
             if stop {
-                for transfer in newcomers { transfer.continuation?.resume(throwing: HTTPFailure.shutDown) }
+                for task in newcomers { task.abandon(.shutDown) }
                 break
             }
-            for transfer in newcomers {
-                if curl_multi_add_handle(multi, transfer.easy) == CURLM_OK {
-                    running[transfer.easy] = transfer
+            for task in newcomers {
+                if curl_multi_add_handle(multi, task.handle.pointer) == CURLM_OK {
+                    running[task.handle.pointer] = task
                 } else {
-                    transfer.continuation?.resume(throwing: HTTPFailure.other(url: transfer.request.url, code: -1, message: "curl_multi_add_handle failed"))
+                    task.abandon(.other(url: "", code: -1, message: "curl_multi_add_handle failed"))
                 }
             }
             curl_multi_perform(multi, &stillRunning)
             collectFinished()
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
-        for (easy, transfer) in running {
+        for (easy, task) in running {
             curl_multi_remove_handle(multi, easy)
-            transfer.continuation?.resume(throwing: HTTPFailure.shutDown)
+            task.abandon(.shutDown)
         }
         running.removeAll()
         // The easy handles are gone with their transfers; the multi handle (and the connection
@@ -99,14 +104,12 @@ public final class CurlClient: @unchecked Sendable {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                  let transfer = running.removeValue(forKey: easy) else { continue }
+                  let task = running.removeValue(forKey: easy) else { continue }
+            // Read before the handle leaves the multi: `message` points into the multi's memory.
             let code = mailaudit_curl_msg_result(message)
-            let outcome = transfer.outcome(code: code)
+            task.finish(code: code)
             curl_multi_remove_handle(multi, easy)
-            // The transfer (and its easy handle) is freed when the last reference goes, here.
-            let continuation = transfer.continuation
-            transfer.continuation = nil
-            continuation?.resume(with: outcome.mapError { $0 as Error })
+            // The task (and its easy handle) is freed when the last reference goes, here.
         }
     }
 }

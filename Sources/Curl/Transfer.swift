@@ -1,14 +1,10 @@
 import CCurl
 import Foundation
 
-/// One easy handle and everything it owns. Every C resource it allocates is released in
-/// `deinit`, so a transfer that fails at any point frees what it took.
-final class Transfer {
+/// An HTTPS transfer: one easy handle, the response as it arrives, and the caller waiting for it.
+final class Transfer: CurlTask {
     let request: HTTPRequest
-    let easy: UnsafeMutableRawPointer
-    private var headerList: UnsafeMutablePointer<curl_slist>?
-    private var resolveList: UnsafeMutablePointer<curl_slist>?
-    private let errorBuffer: UnsafeMutablePointer<CChar>
+    let handle: EasyHandle
     private let started = ContinuousClock.now
 
     var body: [UInt8] = []
@@ -18,76 +14,76 @@ final class Transfer {
     var continuation: CheckedContinuation<HTTPResponse, Error>?
 
     init(request: HTTPRequest) throws {
-        guard let easy = curl_easy_init() else {
+        guard let handle = EasyHandle() else {
             throw HTTPFailure.other(url: request.url, code: -1, message: "curl_easy_init failed")
         }
-        self.easy = easy
+        self.handle = handle
         self.request = request
-        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
-        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         try configure()
-    }
-
-    deinit {
-        curl_easy_cleanup(easy)
-        curl_slist_free_all(headerList)
-        curl_slist_free_all(resolveList)
-        errorBuffer.deallocate()
     }
 
     private func configure() throws {
         guard request.url.lowercased().hasPrefix("https://") else {
             throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
         }
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_URL, request.url))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_PROTOCOLS_STR, "https"))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_NOSIGNAL, 1))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYPEER, 1))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSL_VERIFYHOST, 2))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()))
+        try check(handle.set(CURLOPT_URL, request.url))
+        try check(handle.set(CURLOPT_PROTOCOLS_STR, "https"))
+        try check(handle.set(CURLOPT_FOLLOWLOCATION, 0))
+        try check(handle.set(CURLOPT_NOSIGNAL, 1))
+        try check(handle.set(CURLOPT_SSL_VERIFYPEER, 1))
+        try check(handle.set(CURLOPT_SSL_VERIFYHOST, 2))
+        try check(handle.set(CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()))
         if let caFile = request.caFile {
-            try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_CAINFO, caFile))
+            try check(handle.set(CURLOPT_CAINFO, caFile))
         }
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_TIMEOUT_MS, request.timeout.milliseconds))
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds))
-        try check(mailaudit_curl_setopt_off(easy, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes)))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_ERRORBUFFER, errorBuffer))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_USERAGENT, "mailaudit/1"))
+        try check(handle.set(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds))
+        try check(handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds))
+        try check(mailaudit_curl_setopt_off(handle.pointer, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes)))
+        try check(handle.set(CURLOPT_USERAGENT, "mailaudit/1"))
         // Wait for an existing connection to multiplex on rather than opening another one:
         // hundreds of DoH queries then share one HTTP/2 connection.
-        try check(mailaudit_curl_setopt_long(easy, CURLOPT_PIPEWAIT, 1))
+        try check(handle.set(CURLOPT_PIPEWAIT, 1))
         switch request.httpVersion {
         case .negotiate: break
         case .http2OverTLS:
-            try check(mailaudit_curl_setopt_long(easy, CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2tls()))
+            try check(handle.set(CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2tls()))
         }
         if request.wantCertificateInfo {
-            try check(mailaudit_curl_setopt_long(easy, CURLOPT_CERTINFO, 1))
+            try check(handle.set(CURLOPT_CERTINFO, 1))
         }
-        for line in request.headers { headerList = curl_slist_append(headerList, line) }
-        if headerList != nil { try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_HTTPHEADER, headerList)) }
-        for entry in request.resolve { resolveList = curl_slist_append(resolveList, entry) }
-        if resolveList != nil { try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_RESOLVE, resolveList)) }
+        try check(handle.set(CURLOPT_HTTPHEADER, list: request.headers))
+        try check(handle.set(CURLOPT_RESOLVE, list: request.resolve))
         if case let .post(body) = request.method {
-            try check(mailaudit_curl_setopt_long(easy, CURLOPT_POST, 1))
-            try check(mailaudit_curl_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count))
+            try check(handle.set(CURLOPT_POST, 1))
+            try check(handle.set(CURLOPT_POSTFIELDSIZE, body.count))
             // COPYPOSTFIELDS: curl keeps its own copy, so the Swift array need not outlive this call.
             try body.withUnsafeBytes { raw in
-                try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
+                try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
             }
         }
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try check(mailaudit_curl_setopt_write(easy, transferWriteCallback))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
-        try check(mailaudit_curl_setopt_header(easy, transferHeaderCallback))
-        try check(mailaudit_curl_setopt_ptr(easy, CURLOPT_HEADERDATA, me))
+        try check(mailaudit_curl_setopt_write(handle.pointer, transferWriteCallback))
+        try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_WRITEDATA, me))
+        try check(mailaudit_curl_setopt_header(handle.pointer, transferHeaderCallback))
+        try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_HEADERDATA, me))
     }
 
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else {
             throw HTTPFailure.other(url: request.url, code: Int(code.rawValue), message: String(cString: curl_easy_strerror(code)))
         }
+    }
+
+    func finish(code: CURLcode) {
+        let continuation = self.continuation
+        self.continuation = nil
+        continuation?.resume(with: outcome(code: code).mapError { $0 as Error })
+    }
+
+    func abandon(_ failure: HTTPFailure) {
+        let continuation = self.continuation
+        self.continuation = nil
+        continuation?.resume(throwing: failure)
     }
 
     func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -119,8 +115,7 @@ final class Transfer {
             return .failure(.bodyTooLarge(url: url, limit: request.maxBodyBytes))
         }
         guard code == CURLE_OK else {
-            var message = String(cString: errorBuffer)
-            if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+            let message = handle.message(for: code)
             switch code {
             case CURLE_OPERATION_TIMEDOUT: return .failure(.timedOut(url: url, message: message))
             case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
@@ -134,13 +129,13 @@ final class Transfer {
             }
         }
         var status = 0
-        _ = mailaudit_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = mailaudit_curl_getinfo_long(handle.pointer, CURLINFO_RESPONSE_CODE, &status)
         var effective: UnsafeMutablePointer<CChar>?
-        _ = mailaudit_curl_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &effective)
+        _ = mailaudit_curl_getinfo_string(handle.pointer, CURLINFO_EFFECTIVE_URL, &effective)
         var ip: UnsafeMutablePointer<CChar>?
-        _ = mailaudit_curl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ip)
+        _ = mailaudit_curl_getinfo_string(handle.pointer, CURLINFO_PRIMARY_IP, &ip)
         var version = 0
-        _ = mailaudit_curl_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        _ = mailaudit_curl_getinfo_long(handle.pointer, CURLINFO_HTTP_VERSION, &version)
         return .success(HTTPResponse(
             status: status,
             headers: headers,
@@ -148,7 +143,7 @@ final class Transfer {
             effectiveURL: effective.map { String(cString: $0) } ?? url,
             primaryIP: ip.map { String(cString: $0) },
             httpVersion: Self.versionName(version),
-            certificate: request.wantCertificateInfo ? leafCertificate() : nil,
+            certificate: request.wantCertificateInfo ? handle.leafCertificate() : nil,
             elapsed: ContinuousClock.now - started))
     }
 
@@ -160,33 +155,6 @@ final class Transfer {
         case CURL_HTTP_VERSION_3: return "HTTP/3"
         default: return "HTTP"
         }
-    }
-
-    /// Subject, issuer and validity of the server's own certificate (the first of the chain).
-    private func leafCertificate() -> CertificateSummary? {
-        var info: UnsafeMutablePointer<curl_certinfo>?
-        guard mailaudit_curl_getinfo_certinfo(easy, &info) == CURLE_OK, let info,
-              info.pointee.num_of_certs > 0, let first = info.pointee.certinfo?[0] else { return nil }
-        var summary = CertificateSummary()
-        var node: UnsafeMutablePointer<curl_slist>? = first
-        while let current = node {
-            if let data = current.pointee.data {
-                let line = String(cString: data)
-                if let colon = line.firstIndex(of: ":") {
-                    let key = String(line[..<colon])
-                    let value = String(line[line.index(after: colon)...])
-                    switch key {
-                    case "Subject": summary.subject = value
-                    case "Issuer": summary.issuer = value
-                    case "Start date": summary.notBefore = value
-                    case "Expire date": summary.notAfter = value
-                    default: break
-                    }
-                }
-            }
-            node = current.pointee.next
-        }
-        return summary
     }
 }
 

@@ -10,7 +10,7 @@ public enum CheckStatus: String, Codable, Sendable, CaseIterable {
 
 /// One thing observed while checking: a DNS answer or an HTTP response, with when.
 public struct Evidence: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case dns, http }
+    public enum Kind: String, Codable, Sendable { case dns, http, smtp }
     public var kind: Kind
     /// "TXT _dmarc.example.org" or "GET https://mta-sts.example.org/.well-known/mta-sts.txt".
     public var query: String

@@ -27,6 +27,12 @@ public struct DomainCheckSettings: Sendable {
     public var httpsTimeout: Duration = .seconds(10)
     /// CA bundle for HTTPS fetches; nil for the system's.
     public var caFile: String?
+    /// Probe each MX host for STARTTLS on port 25 (the `smtp-starttls` check). Off by default:
+    /// many networks block outgoing port 25, and then every probe would only time out.
+    public var smtpProbe = false
+    public var smtpTimeout: Duration = .seconds(15)
+    /// MX hosts probed per domain, in preference order.
+    public var smtpMaxHosts = 5
     /// Microsoft's login endpoint, for tenant discovery; nil turns discovery off.
     public var microsoftLoginBaseURL: String? = "https://login.microsoftonline.com"
 

@@ -6,13 +6,22 @@ import Foundation
 /// one resolver, whose cache means a name shared by many domains is asked once.
 public struct DomainChecker: Sendable {
     public static let checkIDs = ["mx", "spf", "dmarc", "mta-sts", "tls-rpt", "dkim", "provider"]
+    /// Checks run only when the settings turn them on, reported after the others.
+    public static let optionalCheckIDs = ["smtp-starttls"]
+
+    /// The checks these settings run, in report order.
+    public static func checkIDs(_ settings: DomainCheckSettings) -> [String] {
+        checkIDs + (settings.smtpProbe ? optionalCheckIDs : [])
+    }
 
     let resolver: DNSResolving
+    let client: CurlClient
     let fetcher: HTTPSFetcher
     let settings: DomainCheckSettings
 
     public init(resolver: DNSResolving, client: CurlClient, settings: DomainCheckSettings) {
         self.resolver = resolver
+        self.client = client
         self.settings = settings
         fetcher = HTTPSFetcher(client: client, resolver: resolver, caFile: settings.caFile, timeout: settings.httpsTimeout)
     }
@@ -23,7 +32,7 @@ public struct DomainChecker: Sendable {
         do {
             domain = try DomainNames.asciiName(input)
         } catch {
-            let checks = Self.checkIDs.map {
+            let checks = Self.checkIDs(settings).map {
                 CheckResult(id: $0, status: .error, summary: "Not checked: \(error).")
             }
             return DomainReport(domain: input, asciiDomain: input, checkedAt: checkedAt, checks: checks)
@@ -41,7 +50,9 @@ public struct DomainChecker: Sendable {
         let spf = await spfOutcome
         async let provider = ProviderCheck(fetcher: fetcher, settings: settings)
             .run(domain, mx: mxObservation, spfIncludes: spf.includedDomains)
-        let checks = await [mx, spf.result, dmarc, mtasts, tlsrpt, dkim, provider]
+        async let starttls = settings.smtpProbe ? SMTPStartTLSCheck(resolver: resolver, client: client, settings: settings)
+            .run(domain, mx: mxObservation) : nil
+        let checks = await [mx, spf.result, dmarc, mtasts, tlsrpt, dkim, provider] + [starttls].compactMap { $0 }
         return DomainReport(domain: input, asciiDomain: domain, checkedAt: checkedAt, checks: checks)
     }
 

@@ -66,8 +66,9 @@ public struct HTTPSFetcher: Sendable {
         return (host, port)
     }
 
-    public func get(_ url: String, maxBytes: Int, accept: String? = nil, log: EvidenceLog) async -> Result<HTTPResponse, Failure> {
-        guard let (host, port) = Self.hostAndPort(url) else { return .failure(.badURL(url)) }
+    /// The host's IPv4 and IPv6 addresses through DoH, as curl takes them (IPv6 in brackets),
+    /// and, for when there are none, why: a failed look-up's error, else NXDOMAIN or no data.
+    static func addresses(of host: String, resolver: DNSResolving, log: EvidenceLog) async -> (addresses: [String], status: DNSLookup.Status) {
         async let v4 = resolver.lookup(host, .a)
         async let v6 = resolver.lookup(host, .aaaa)
         let answers = await [v4, v6]
@@ -82,10 +83,13 @@ public struct HTTPSFetcher: Sendable {
                 }
             }
         }
-        if addresses.isEmpty {
-            let status = answers.first(where: \.isError)?.status ?? answers[0].status
-            return .failure(.unresolved(host: host, status: status))
-        }
+        return (addresses, answers.first(where: \.isError)?.status ?? answers[0].status)
+    }
+
+    public func get(_ url: String, maxBytes: Int, accept: String? = nil, log: EvidenceLog) async -> Result<HTTPResponse, Failure> {
+        guard let (host, port) = Self.hostAndPort(url) else { return .failure(.badURL(url)) }
+        let (addresses, status) = await Self.addresses(of: host, resolver: resolver, log: log)
+        if addresses.isEmpty { return .failure(.unresolved(host: host, status: status)) }
         var request = HTTPRequest(url: url)
         request.caFile = caFile
         request.timeout = timeout

@@ -1,7 +1,9 @@
+import MailDomain
+
 /// Every control the policy can name. Domain controls are the checks of `check-domain`; member
 /// controls are judged from the directory and the register.
 public enum Controls {
-    public static let domain = ["mx", "spf", "dmarc", "mta-sts", "tls-rpt", "dkim", "provider"]
+    public static let domain = DomainChecker.checkIDs + DomainChecker.optionalCheckIDs
     public static let member = ["email.personal", "email.address", "account.enabled", "account.locked",
                                 "account.expired", "account.stale", "account.password", "account.mfa",
                                 "assessment.current"]

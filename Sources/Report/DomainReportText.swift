@@ -20,8 +20,10 @@ public struct DomainReportText {
         var title = TerminalText.sanitize(report.domain)
         if report.asciiDomain != report.domain { title += " (\(TerminalText.sanitize(report.asciiDomain)))" }
         lines.append(bold(title))
+        // Ids in one column, as wide as the longest (smtp-starttls is longer than the rest).
+        let width = max(9, report.checks.map(\.id.count).max() ?? 0)
         for check in report.checks {
-            let label = check.id.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let label = check.id.padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("  \(badge(check.status)) \(label) \(TerminalText.sanitize(check.summary))")
             if let advice = check.advice, check.status != .pass {
                 lines.append("               \(dim("Fix:")) \(TerminalText.sanitize(advice))")

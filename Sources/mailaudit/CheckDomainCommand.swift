@@ -13,7 +13,9 @@ struct CheckDomainCommand: AsyncParsableCommand {
         For each domain: MX (null MX included), SPF (the whole include/redirect tree, with the \
         RFC 7208 limits of 10 look-ups and 2 void look-ups), DMARC (falling back to the \
         organisational domain), MTA-STS (record and policy over HTTPS), TLS-RPT, DKIM keys at \
-        known selectors, and the mail provider (Microsoft 365 tenant discovery included).
+        known selectors, and the mail provider (Microsoft 365 tenant discovery included). With \
+        --smtp, also whether each MX host starts TLS 1.2+ with a valid certificate on port 25 \
+        (smtp-starttls; off by default because many networks block outgoing port 25).
 
         Statuses: pass, fail, warn, not-present (looked for, not there), error (could not tell: \
         time-out, SERVFAIL, bad answer) and not-applicable. An error is never read as absent.
@@ -54,6 +56,12 @@ struct CheckDomainCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Domains checked at once.", valueName: "n"))
     var concurrency: Int = 16
 
+    @Flag(name: .long, help: "Also probe each MX host (up to 5) for STARTTLS on port 25: TLS 1.2+ and a certificate valid for its name.")
+    var smtp = false
+
+    @Option(name: .long, help: ArgumentHelp("Seconds to wait for each MX host with --smtp.", valueName: "seconds"))
+    var smtpTimeout: Double = 15
+
     @Flag(name: .long, help: "Print resolver statistics (questions, cache hits, DoH requests) to standard error.")
     var stats = false
 
@@ -64,6 +72,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
             throw ValidationError("no domains given: name them as arguments or with --file")
         }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be from 1 to 256") }
+        guard smtpTimeout > 0, smtpTimeout <= 300 else { throw ValidationError("--smtp-timeout must be from 1 to 300 seconds") }
         guard microsoftLoginUrl.lowercased().hasPrefix("https://") else {
             throw ValidationError("--microsoft-login-url must be an https:// URL")
         }
@@ -82,7 +91,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
         let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
                                          dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout,
                                          microsoftLoginURL: noTenantDiscovery ? nil : microsoftLoginUrl,
-                                         extraDKIMSelectors: dkimSelector))
+                                         extraDKIMSelectors: dkimSelector, smtpProbe: smtp, smtpTimeout: smtpTimeout))
         defer { kit.shutdown() }
         let started = ContinuousClock.now
         let reports = await kit.checker.check(inputs, concurrency: concurrency,

@@ -18,6 +18,9 @@ struct DomainCheckerKit {
         var httpsTimeout: Double
         var microsoftLoginURL: String?
         var extraDKIMSelectors: [String]
+        /// Probe MX hosts for STARTTLS on port 25 (the smtp-starttls check).
+        var smtpProbe = false
+        var smtpTimeout = 15.0
     }
 
     static let defaultResolver = "https://cloudflare-dns.com/dns-query"
@@ -29,6 +32,8 @@ struct DomainCheckerKit {
         settings.httpsTimeout = .milliseconds(Int(options.httpsTimeout * 1000))
         settings.microsoftLoginBaseURL = options.microsoftLoginURL
         settings.dkimSelectors = options.extraDKIMSelectors + settings.dkimSelectors.filter { !options.extraDKIMSelectors.contains($0) }
+        settings.smtpProbe = options.smtpProbe
+        settings.smtpTimeout = .milliseconds(Int(options.smtpTimeout * 1000))
         var configuration = DoHConfiguration(url: options.resolverURL, caFile: options.caFile)
         configuration.method = options.dohMethod.lowercased() == "get" ? .get : .post
         configuration.timeout = .milliseconds(Int(options.dnsTimeout * 1000))

@@ -17,6 +17,9 @@ struct SiteConfiguration {
         var tenantDiscovery = true
         var concurrency = 16
         var dkimSelectors: [String] = []
+        /// Probe MX hosts for STARTTLS on port 25: off unless the site can reach port 25.
+        var smtp = false
+        var smtpTimeout = 15.0
     }
 
     var file: String
@@ -45,7 +48,7 @@ struct SiteConfiguration {
         }
         if let checks = try root.mapping("checks") {
             try checks.allowOnly(["resolver", "caFile", "dohMethod", "dnsTimeout", "httpsTimeout", "microsoftLoginURL",
-                                  "tenantDiscovery", "concurrency", "dkimSelectors"])
+                                  "tenantDiscovery", "concurrency", "dkimSelectors", "smtp", "smtpTimeout"])
             if let resolver = try checks.string("resolver") {
                 guard resolver.lowercased().hasPrefix("https://") else { throw checks.error("resolver", "must be an https:// URL") }
                 site.checks.resolver = resolver
@@ -64,6 +67,8 @@ struct SiteConfiguration {
             site.checks.tenantDiscovery = try checks.bool("tenantDiscovery") ?? true
             site.checks.concurrency = try checks.int("concurrency", in: 1...256) ?? 16
             site.checks.dkimSelectors = try checks.strings("dkimSelectors") ?? []
+            site.checks.smtp = try checks.bool("smtp") ?? false
+            site.checks.smtpTimeout = Double(try checks.int("smtpTimeout", in: 1...300) ?? 15)
         }
         return site
     }
@@ -74,6 +79,11 @@ struct SiteConfiguration {
         if usesMFA && mfaGroup == nil {
             throw ConfigError(file: file, line: nil, key: "accounts.mfaGroup",
                               message: "the policy \(policy.file) checks account.mfa: name the directory group whose members have MFA enforced")
+        }
+        let usesSTARTTLS = policy.classes.values.contains { ($0.require + $0.advise).contains("smtp-starttls") }
+        if usesSTARTTLS && !checks.smtp {
+            throw ConfigError(file: file, line: nil, key: "checks.smtp",
+                              message: "the policy \(policy.file) checks smtp-starttls: set checks.smtp: true (the MX hosts are then probed on port 25)")
         }
     }
 }

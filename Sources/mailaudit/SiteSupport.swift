@@ -54,6 +54,7 @@ enum SiteSupport {
             microsoftLoginURL: site.checks.tenantDiscovery
                 ? (site.checks.microsoftLoginURL ?? environment.setting("MAILAUDIT_MICROSOFT_LOGIN_URL") ?? DomainCheckerKit.defaultMicrosoftLogin)
                 : nil,
-            extraDKIMSelectors: site.checks.dkimSelectors), base: policy.baseline.settings)
+            extraDKIMSelectors: site.checks.dkimSelectors, smtpProbe: site.checks.smtp, smtpTimeout: site.checks.smtpTimeout),
+            base: policy.baseline.settings)
     }
 }

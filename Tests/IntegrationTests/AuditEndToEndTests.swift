@@ -160,6 +160,24 @@ final class AuditEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("register.sqlite").path))
     }
 
+    /// A policy that names smtp-starttls needs a site that probes port 25: said before anything runs.
+    func testPolicyNamingSTARTTLSNeedsTheProbeTurnedOn() throws {
+        let (site, out, folder) = try prepare()
+        let policy = folder.appendingPathComponent("policy.yaml")
+        let text = try String(contentsOf: root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../policies/", with: root.appendingPathComponent("policies").path + "/")
+            .replacingOccurrences(of: "advise: [mta-sts, tls-rpt, dkim, provider]", with: "advise: [mta-sts, tls-rpt, dkim, provider, smtp-starttls]")
+        XCTAssertTrue(text.contains("smtp-starttls]"))
+        try text.write(to: policy, atomically: true, encoding: .utf8)
+        var siteText = try String(contentsOf: site, encoding: .utf8)
+        siteText = siteText.replacingOccurrences(of: root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
+        try siteText.write(to: site, atomically: true, encoding: .utf8)
+        let run = try audit(site, out: out)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertTrue(run.stderr.contains("checks.smtp") && run.stderr.contains("smtp-starttls"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+    }
+
     private func validateAgainstSchema(_ file: URL) throws {
         let script = """
         import json, sys, jsonschema
