@@ -142,16 +142,21 @@ final class AuditEndToEndTests: XCTestCase {
         XCTAssertEqual((runs.first?["summary"] as? [String: Int])?["compliant"], 0)
     }
 
-    func testMalformedPolicyStopsTheAuditBeforeAnythingRuns() throws {
+    /// The demo policy changed by `edit`, written beside a prepared site that points to it.
+    private func prepareWithPolicy(_ edit: (String) -> String) throws -> (site: URL, out: URL, folder: URL, policy: String) {
         let (site, out, folder) = try prepare()
         let policy = folder.appendingPathComponent("policy.yaml")
-        let text = try String(contentsOf: root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../policies/", with: root.appendingPathComponent("policies").path + "/")
-            .replacingOccurrences(of: "staleAfterDays: 90", with: "staleAfterDays: ninety")
+        let text = edit(try String(contentsOf: root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../policies/", with: root.appendingPathComponent("policies").path + "/"))
         try text.write(to: policy, atomically: true, encoding: .utf8)
         var siteText = try String(contentsOf: site, encoding: .utf8)
         siteText = siteText.replacingOccurrences(of: root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
         try siteText.write(to: site, atomically: true, encoding: .utf8)
+        return (site, out, folder, text)
+    }
+
+    func testMalformedPolicyStopsTheAuditBeforeAnythingRuns() throws {
+        let (site, out, folder, text) = try prepareWithPolicy { $0.replacingOccurrences(of: "staleAfterDays: 90", with: "staleAfterDays: ninety") }
         let run = try audit(site, out: out)
         XCTAssertEqual(run.status, 2)
         let line = text.components(separatedBy: "\n").firstIndex { $0.contains("ninety") }! + 1
@@ -162,16 +167,10 @@ final class AuditEndToEndTests: XCTestCase {
 
     /// A policy that names smtp-starttls needs a site that probes port 25: said before anything runs.
     func testPolicyNamingSTARTTLSNeedsTheProbeTurnedOn() throws {
-        let (site, out, folder) = try prepare()
-        let policy = folder.appendingPathComponent("policy.yaml")
-        let text = try String(contentsOf: root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
-            .replacingOccurrences(of: "../policies/", with: root.appendingPathComponent("policies").path + "/")
-            .replacingOccurrences(of: "advise: [mta-sts, tls-rpt, dkim, provider]", with: "advise: [mta-sts, tls-rpt, dkim, provider, smtp-starttls]")
+        let (site, out, _, text) = try prepareWithPolicy {
+            $0.replacingOccurrences(of: "advise: [mta-sts, tls-rpt, dkim, provider]", with: "advise: [mta-sts, tls-rpt, dkim, provider, smtp-starttls]")
+        }
         XCTAssertTrue(text.contains("smtp-starttls]"))
-        try text.write(to: policy, atomically: true, encoding: .utf8)
-        var siteText = try String(contentsOf: site, encoding: .utf8)
-        siteText = siteText.replacingOccurrences(of: root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
-        try siteText.write(to: site, atomically: true, encoding: .utf8)
         let run = try audit(site, out: out)
         XCTAssertEqual(run.status, 2)
         XCTAssertTrue(run.stderr.contains("checks.smtp") && run.stderr.contains("smtp-starttls"), run.stderr)
