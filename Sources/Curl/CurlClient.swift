@@ -80,7 +80,7 @@ public final class CurlClient: @unchecked Sendable {
                 if curl_multi_add_handle(multi, task.handle.pointer) == CURLM_OK {
                     running[task.handle.pointer] = task
                 } else {
-                    task.abandon(.other(url: "", code: -1, message: "curl_multi_add_handle failed"))
+                    task.abandon(.other(url: task.target, code: -1, message: "curl_multi_add_handle failed"))
                 }
             }
             curl_multi_perform(multi, &stillRunning)

@@ -31,7 +31,14 @@ final class EasyHandle {
     /// A string list (headers, CURLOPT_RESOLVE entries): curl keeps the pointer, the handle keeps the list.
     func set(_ option: CURLoption, list entries: [String]) -> CURLcode {
         var list: UnsafeMutablePointer<curl_slist>?
-        for entry in entries { list = curl_slist_append(list, entry) }
+        for entry in entries {
+            // On failure curl_slist_append returns NULL and leaves the list as it was: free it.
+            guard let longer = curl_slist_append(list, entry) else {
+                curl_slist_free_all(list)
+                return CURLE_OUT_OF_MEMORY
+            }
+            list = longer
+        }
         guard let list else { return CURLE_OK }
         lists.append(list)
         return mailaudit_curl_setopt_ptr(pointer, option, list)
@@ -74,6 +81,8 @@ final class EasyHandle {
 /// What the transfer thread of `CurlClient` drives: an easy handle, and what to do when it ends.
 protocol CurlTask: AnyObject {
     var handle: EasyHandle { get }
+    /// What is being fetched or probed, for messages: a URL.
+    var target: String { get }
     /// The transfer ended with `code`: read what is needed from the handle and resume the caller.
     func finish(code: CURLcode)
     /// The transfer will not run (the client is shutting down, or the multi handle refused it).

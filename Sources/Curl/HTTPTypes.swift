@@ -33,6 +33,11 @@ public struct CertificateSummary: Sendable, Codable, Equatable {
     public var issuer: String?
     public var notBefore: String?
     public var notAfter: String?
+
+    /// One line for a check's evidence.
+    public var evidenceLine: String {
+        "certificate: subject \(subject ?? "?"); issuer \(issuer ?? "?"); expires \(notAfter ?? "?")"
+    }
 }
 
 public struct HTTPResponse: Sendable {

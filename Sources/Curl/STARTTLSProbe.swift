@@ -40,6 +40,7 @@ public enum STARTTLSOutcome: Sendable, Equatable {
 final class STARTTLSProbe: CurlTask {
     let handle: EasyHandle
     private let request: STARTTLSRequest
+    var target: String { "smtp://\(request.host):\(request.port)/\(request.ehloName)" }
     var continuation: CheckedContinuation<STARTTLSOutcome, Never>?
 
     init?(_ request: STARTTLSRequest) {
@@ -50,9 +51,8 @@ final class STARTTLSProbe: CurlTask {
 
     /// Sets the options; the curl error message when one is refused.
     func configure() -> String? {
-        let url = "smtp://\(request.host):\(request.port)/\(request.ehloName)"
         var codes = [
-            handle.set(CURLOPT_URL, url),
+            handle.set(CURLOPT_URL, target),
             handle.set(CURLOPT_PROTOCOLS_STR, "smtp"),
             handle.set(CURLOPT_USE_SSL, Int(CURLUSESSL_ALL.rawValue)),
             handle.set(CURLOPT_CONNECT_ONLY, 1),

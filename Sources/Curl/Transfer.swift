@@ -5,6 +5,7 @@ import Foundation
 final class Transfer: CurlTask {
     let request: HTTPRequest
     let handle: EasyHandle
+    var target: String { request.url }
     private let started = ContinuousClock.now
 
     var body: [UInt8] = []

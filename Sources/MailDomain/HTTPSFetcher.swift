@@ -106,7 +106,7 @@ public struct HTTPSFetcher: Sendable {
             if let location = response.header("location") { result += " Location: \(location)" }
             var data = [String(decoding: response.body.prefix(4096), as: UTF8.self)]
             if let certificate = response.certificate {
-                data.append("certificate: subject \(certificate.subject ?? "?"); issuer \(certificate.issuer ?? "?"); expires \(certificate.notAfter ?? "?")")
+                data.append(certificate.evidenceLine)
             }
             log.add(Evidence(kind: .http, query: "GET \(url)", result: result, data: data, observedAt: started))
             return .success(response)

@@ -107,6 +107,11 @@ public struct MemberEmailPolicy: Sendable {
                                  exceptionMaxMonths: exceptionMaxMonths, hash: hash)
     }
 
+    /// Does any class require or advise `control`?
+    public func names(_ control: String) -> Bool {
+        classes.values.contains { ($0.require + $0.advise).contains(control) }
+    }
+
     /// Does any class need the mail domain checked?
     public func needsDomainChecks(_ accountClass: AccountClass) -> Bool {
         guard let rule = classes[accountClass] else { return false }

@@ -75,13 +75,11 @@ struct SiteConfiguration {
 
     /// Checks that need the site and the policy together.
     func validate(against policy: MemberEmailPolicy) throws {
-        let usesMFA = policy.classes.values.contains { ($0.require + $0.advise).contains("account.mfa") }
-        if usesMFA && mfaGroup == nil {
+        if policy.names("account.mfa") && mfaGroup == nil {
             throw ConfigError(file: file, line: nil, key: "accounts.mfaGroup",
                               message: "the policy \(policy.file) checks account.mfa: name the directory group whose members have MFA enforced")
         }
-        let usesSTARTTLS = policy.classes.values.contains { ($0.require + $0.advise).contains("smtp-starttls") }
-        if usesSTARTTLS && !checks.smtp {
+        if policy.names("smtp-starttls") && !checks.smtp {
             throw ConfigError(file: file, line: nil, key: "checks.smtp",
                               message: "the policy \(policy.file) checks smtp-starttls: set checks.smtp: true (the MX hosts are then probed on port 25)")
         }

@@ -116,11 +116,9 @@ struct SMTPStartTLSCheck {
         let started = Date()
         let outcome = await client.probeSTARTTLS(request)
         let result = HostResult(host: host, address: address, outcome: outcome)
-        var data: [String] = []
-        if case let .secured(certificate?) = outcome {
-            data.append("certificate: subject \(certificate.subject ?? "?"); issuer \(certificate.issuer ?? "?"); expires \(certificate.notAfter ?? "?")")
-        }
-        log.add(Evidence(kind: .smtp, query: "STARTTLS \(name):25 (\(address))", result: result.label, data: [result.sentence] + data,
+        var data = [result.sentence]
+        if case let .secured(certificate?) = outcome { data.append(certificate.evidenceLine) }
+        log.add(Evidence(kind: .smtp, query: "STARTTLS \(name):25 (\(address))", result: result.label, data: data,
                          observedAt: started))
         return result
     }
