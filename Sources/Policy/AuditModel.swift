@@ -37,20 +37,6 @@ public struct Finding: Codable, Sendable, Equatable {
     public var couldNotCheck: Bool { required && status == .error }
 }
 
-/// A 10-minute assessment as the engine needs it.
-public struct AssessmentRecord: Codable, Sendable, Equatable {
-    public var passed: Bool
-    public var assessedAt: Date
-    public var validUntil: Date
-    public var assessor: String
-    public var failedItems: [String]
-
-    public init(passed: Bool, assessedAt: Date, validUntil: Date, assessor: String, failedItems: [String] = []) {
-        self.passed = passed; self.assessedAt = assessedAt; self.validUntil = validUntil
-        self.assessor = assessor; self.failedItems = failedItems
-    }
-}
-
 public struct MemberResult: Codable, Sendable {
     public var id: String
     public var name: String
@@ -67,7 +53,7 @@ public struct MemberResult: Codable, Sendable {
     public var findings: [Finding]
     /// The Monitoring Officer's exception: applied, not covering what fails, expired or revoked.
     public var exception: ExceptionNote?
-    /// The latest 10-minute assessment on record (external accounts).
+    /// The 10-minute assessment that covers the Member's organisation (external accounts).
     public var assessment: AssessmentRecord?
 }
 
@@ -79,21 +65,32 @@ public struct RunChanges: Codable, Sendable, Equatable {
         public var from: Verdict?
         public var to: Verdict?
     }
+    /// The run compared with: the latest earlier run by real time (backdated runs are never it).
+    public var previousRunId: Int64?
     public var previousRunAt: Date
     public var newlyNonCompliant: [Change]
+    /// Now compliant, from anything else but an exception.
     public var resolved: [Change]
+    /// Now an exception: the shortfall is still there, the Monitoring Officer accepted it.
+    public var nowExcepted: [Change]
     public var otherChanges: [Change]
     public var newMembers: [Change]
     public var departedMembers: [Change]
 
+    /// Each list with the heading the reports give it, in the order they show them.
+    public var labelled: [(String, [Change])] {
+        [("Newly non-compliant", newlyNonCompliant), ("Resolved", resolved), ("Now excepted", nowExcepted),
+         ("Other changes", otherChanges), ("New Members", newMembers), ("Departed Members", departedMembers)]
+    }
+
     public var isEmpty: Bool {
-        newlyNonCompliant.isEmpty && resolved.isEmpty && otherChanges.isEmpty && newMembers.isEmpty && departedMembers.isEmpty
+        newlyNonCompliant.isEmpty && resolved.isEmpty && nowExcepted.isEmpty && otherChanges.isEmpty && newMembers.isEmpty && departedMembers.isEmpty
     }
 }
 
 /// The whole audit: the one model every report is written from.
 public struct AuditResult: Encodable, Sendable {
-    public static let schemaVersion = "mailaudit.audit/1"
+    public static let schemaVersion = "mailaudit.audit/2"
 
     public struct PolicyInfo: Codable, Sendable {
         public var file: String
@@ -109,7 +106,18 @@ public struct AuditResult: Encodable, Sendable {
     }
 
     public var schema = AuditResult.schemaVersion
+    /// When the run really happened.
     public var generatedAt: Date
+    /// The moment judged: now, or the end of the day given with --as-of. Only assessments and
+    /// decisions recorded by then count.
+    public var asOf: Date
+    /// Judged as of an earlier day.
+    public var backdated: Bool
+    /// The register's number for this run; nil when it was not recorded.
+    public var runId: Int64?
+    /// Why the run is not in the register (--no-record, a backdated run, a busy register), or nil.
+    public var notRecorded: String?
+    public var toolVersion = ToolVersion.current
     public var policy: PolicyInfo
     public var directory: DirectoryInfo
     public var members: [MemberResult]
@@ -120,9 +128,11 @@ public struct AuditResult: Encodable, Sendable {
     public var exceptions: [ExceptionGrant] = []
     public var warnings: [String]
 
-    public init(generatedAt: Date, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
+    public init(generatedAt: Date, asOf: Date, backdated: Bool, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
                 domains: [DomainReport], changes: RunChanges?, warnings: [String]) {
         self.generatedAt = generatedAt
+        self.asOf = asOf
+        self.backdated = backdated
         self.policy = policy
         self.directory = directory
         self.members = members
@@ -139,13 +149,19 @@ public struct AuditResult: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case schema, generatedAt, policy, directory, summary, members, domains, changes, exceptions, warnings
+        case schema, toolVersion, runId, notRecorded, generatedAt, asOf, backdated, policy, directory, summary, members, domains, changes,
+             exceptions, warnings
     }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(schema, forKey: .schema)
+        try container.encode(toolVersion, forKey: .toolVersion)
+        try container.encode(runId, forKey: .runId)              // null rather than absent: a stable shape
+        try container.encode(notRecorded, forKey: .notRecorded)
         try container.encode(generatedAt, forKey: .generatedAt)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(backdated, forKey: .backdated)
         try container.encode(policy, forKey: .policy)
         try container.encode(directory, forKey: .directory)
         try container.encode(summary, forKey: .summary)
@@ -158,4 +174,9 @@ public struct AuditResult: Encodable, Sendable {
 
     /// Anything but compliant or excepted means someone has to act.
     public var needsAction: Bool { members.contains { $0.verdict != .compliant && $0.verdict != .exception } }
+}
+
+/// The tool's version: `mailaudit --version`, `toolVersion` in audit.json, the reports' footers.
+public enum ToolVersion {
+    public static let current = "0.10.0"
 }

@@ -8,14 +8,21 @@ public struct AuditRunner: Sendable {
     public var policy: MemberEmailPolicy
     public var mfaGroup: String?
     public var checker: DomainChecker
-    public var now: Date
+    /// The moment judged (now, or the end of an earlier day).
+    public var asOf: Date
+    /// When the run really happens.
+    public var generatedAt: Date
     public var concurrency: Int
 
-    public init(policy: MemberEmailPolicy, mfaGroup: String?, checker: DomainChecker, now: Date, concurrency: Int) {
-        self.policy = policy; self.mfaGroup = mfaGroup; self.checker = checker; self.now = now; self.concurrency = concurrency
+    public init(policy: MemberEmailPolicy, mfaGroup: String?, checker: DomainChecker, asOf: Date, generatedAt: Date = Date(), concurrency: Int) {
+        self.policy = policy; self.mfaGroup = mfaGroup; self.checker = checker; self.asOf = asOf; self.generatedAt = generatedAt
+        self.concurrency = concurrency
     }
 
-    public func run(_ directory: DirectoryRead, assessments: [String: AssessmentRecord], exceptions: [ExceptionGrant] = [],
+    /// Judged as of an earlier day than the run's own.
+    public var backdated: Bool { asOf < generatedAt.addingTimeInterval(-60) }
+
+    public func run(_ directory: DirectoryRead, assessments: [AssessmentRecord], exceptions: [ExceptionGrant] = [],
                     previous: PreviousRun?, warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
         let classified = directory.members.map { member -> (Member, AccountClass, String?) in
             let accountClass = policy.classifier.classify(member.effectiveAddress)
@@ -29,20 +36,21 @@ public struct AuditRunner: Sendable {
         }
         let reports = await checker.check(distinct, concurrency: concurrency, progress: progress)
         let byDomain = Dictionary(uniqueKeysWithValues: reports.map { ($0.asciiDomain, $0) })
-        let engine = PolicyEngine(policy: policy, mfaGroup: mfaGroup, now: now)
+        let engine = PolicyEngine(policy: policy, mfaGroup: mfaGroup, now: asOf)
         let grantsByMember = Dictionary(grouping: exceptions, by: \.memberId)
+        let coverage = AssessmentCoverage(assessments, memberQuestions: policy.checklist.memberQuestionIDs, asOf: asOf)
         let results = classified.map { member, accountClass, domain in
             engine.evaluate(member, accountClass: accountClass, domain: domain, domainReport: domain.flatMap { byDomain[$0] },
-                            assessment: assessments[member.id], exceptions: grantsByMember[member.id] ?? [])
+                            assessment: coverage.assessment(memberId: member.id, domain: domain), exceptions: grantsByMember[member.id] ?? [])
         }
         let info = AuditResult.PolicyInfo(file: policy.file, sha256: policy.hash, implements: policy.implements,
                                           organisation: policy.organisationName, baseline: policy.baseline.name)
-        var result = AuditResult(generatedAt: now, policy: info,
+        var result = AuditResult(generatedAt: generatedAt, asOf: asOf, backdated: backdated, policy: info,
                                  directory: .init(source: directory.source, profile: directory.profile.rawValue),
                                  members: results, domains: reports,
                                  changes: previous.map { RunChanges.between($0, and: results) },
                                  warnings: warnings)
-        result.exceptions = exceptions.filter { $0.isLive(at: now) }.sorted { $0.expires < $1.expires }
+        result.exceptions = exceptions.filter { $0.isLive(at: asOf) }.sorted { $0.expires < $1.expires }
         return result
     }
 }
@@ -55,9 +63,10 @@ public struct PreviousRun: Sendable, Equatable {
         public var verdict: Verdict
         public init(id: String, name: String, verdict: Verdict) { self.id = id; self.name = name; self.verdict = verdict }
     }
+    public var id: Int64?
     public var at: Date
     public var entries: [Entry]
-    public init(at: Date, entries: [Entry]) { self.at = at; self.entries = entries }
+    public init(id: Int64? = nil, at: Date, entries: [Entry]) { self.id = id; self.at = at; self.entries = entries }
 }
 
 extension RunChanges {
@@ -65,9 +74,9 @@ extension RunChanges {
     public static func between(_ previous: PreviousRun, and current: [MemberResult]) -> RunChanges {
         let before = Dictionary(previous.entries.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let now = Dictionary(current.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-        var changes = RunChanges(previousRunAt: previous.at, newlyNonCompliant: [], resolved: [], otherChanges: [],
+        var changes = RunChanges(previousRunId: previous.id, previousRunAt: previous.at, newlyNonCompliant: [], resolved: [],
+                                 nowExcepted: [], otherChanges: [],
                                  newMembers: [], departedMembers: [])
-        let good: Set<Verdict> = [.compliant, .exception]
         for member in current {
             guard let old = before[member.id] else {
                 changes.newMembers.append(Change(id: member.id, name: member.name, from: nil, to: member.verdict))
@@ -77,7 +86,10 @@ extension RunChanges {
             let change = Change(id: member.id, name: member.name, from: old.verdict, to: member.verdict)
             if member.verdict == .nonCompliant {
                 changes.newlyNonCompliant.append(change)
-            } else if good.contains(member.verdict) && !good.contains(old.verdict) {
+            } else if member.verdict == .exception {
+                // The shortfall is still there; the Monitoring Officer has accepted it for a while.
+                changes.nowExcepted.append(change)
+            } else if member.verdict == .compliant {
                 changes.resolved.append(change)
             } else {
                 changes.otherChanges.append(change)

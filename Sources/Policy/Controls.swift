@@ -1,3 +1,4 @@
+import Foundation
 import MailDomain
 
 /// Every control the policy can name. Domain controls are the checks of `check-domain`; member
@@ -52,4 +53,31 @@ public struct ControlDescription: Codable, Sendable, Equatable {
     public var explanation: String
     /// What to do in general; a check's own advice, when it has one, is more specific.
     public var fix: String?
+}
+
+/// Plain words for a check that could not run. The Monitoring Officer's one-line reason and the
+/// action plan say what kind of failure it was and what to do; the raw error (curl's text, the
+/// DNS status) stays in the evidence.
+public enum CouldNotCheck {
+    public static func cause(of summary: String) -> String {
+        let text = summary.lowercased()
+        if text.contains("timed out") || text.contains("timeout") { return "a look-up timed out" }
+        if text.contains("servfail") { return "the domain's name servers did not answer (SERVFAIL)" }
+        if text.contains("refused") && !text.contains("redirect") { return "a server refused the question" }
+        if text.contains("could not connect") || text.contains("could not be reached") || text.contains("unreachable")
+            || text.contains("port 25") { return "a server could not be reached" }
+        if text.contains("malformed") || text.contains("truncated") || text.contains("not a dns response") { return "an answer was malformed" }
+        if text.contains("directory does not say") { return "the directory does not hold the value" }
+        if text.contains("no mfa group") { return "no MFA group is configured" }
+        // "The DMARC record could not be read: <raw error>." -> "the DMARC record could not be read"
+        let head = summary.split(separator: ":", maxSplits: 1).first.map(String.init) ?? summary
+        let trimmed = head.trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+        return trimmed.prefix(1).lowercased() + trimmed.dropFirst()
+    }
+
+    public static func advice(for summary: String) -> String {
+        "This says nothing yet about the domain: the check could not be completed (\(cause(of: summary))). "
+            + "Re-run the audit; if it fails again, check the resolver (checks.resolver in site.yaml) and that the domain's "
+            + "name servers and web servers answer. The evidence holds the exact error."
+    }
 }

@@ -23,53 +23,88 @@ public struct PolicyEngine: Sendable {
         for (control, required) in rule.require.map({ ($0, true) }) + rule.advise.map({ ($0, false) }) {
             findings.append(finding(control, required: required, member: member, domainReport: domainReport, assessment: assessment))
         }
-        var (verdict, reason) = Self.verdict(findings, accountClass: accountClass)
-        let note = exceptionNote(exceptions, verdict: verdict, failing: findings.filter(\.isFailing).map(\.control))
-        if note?.state == .applied, let grant = note?.grant {
-            reason = "Accepted by \(grant.decidedBy) until \(DateFormatter.day.string(from: grant.expires)): \(grant.reason) (otherwise: \(reason))"
-            verdict = .exception
-        } else if let note, note.state == .expired || note.state == .revoked {
-            let when = note.state == .expired ? "expired on \(DateFormatter.day.string(from: note.grant.expires))"
-                : "was revoked by \(note.grant.revocation?.decidedBy ?? "?")"
-            reason += " (The exception granted by \(note.grant.decidedBy) \(when).)"
-        }
+        let judgement = Self.judge(findings, accountClass: accountClass, exceptions: ExceptionBook(exceptions, asOf: now))
         return MemberResult(id: member.id, name: member.displayName ?? member.dn, role: member.role,
                             organisation: member.organisation, address: member.effectiveAddress, domain: domain,
-                            accountClass: accountClass, kind: member.kind, verdict: verdict, reason: reason, findings: findings,
-                            exception: note, assessment: accountClass == .external ? assessment : nil)
+                            accountClass: accountClass, kind: member.kind, verdict: judgement.verdict, reason: judgement.reason,
+                            findings: findings, exception: judgement.note, assessment: accountClass == .external ? assessment : nil)
     }
 
-    /// A live grant covering every failing control turns non-compliant into exception. Otherwise
-    /// the most recent grant is reported: lapsed ones bring the finding back, and say so.
-    private func exceptionNote(_ grants: [ExceptionGrant], verdict: Verdict, failing: [String]) -> ExceptionNote? {
-        let live = grants.filter { $0.isLive(at: now) }.sorted { $0.expires > $1.expires }
-        if verdict == .nonCompliant, let grant = live.first(where: { $0.covers(failing) }) {
-            return ExceptionNote(state: .applied, grant: grant, wouldBe: verdict)
-        }
-        if let grant = live.first {
-            return ExceptionNote(state: .notCovering, grant: grant, wouldBe: nil)
-        }
-        guard let latest = grants.max(by: { $0.decidedAt < $1.decidedAt }) else { return nil }
-        return ExceptionNote(state: latest.revocation != nil ? .revoked : .expired, grant: latest, wouldBe: nil)
-    }
-
-    /// Failures first (a known failure is known, whatever else could not be checked), then
-    /// anything that could not be checked, then a missing assessment.
-    static func verdict(_ findings: [Finding], accountClass: AccountClass) -> (Verdict, String) {
+    /// The verdict rule, in order: a known failure no live grant accepts makes the Member
+    /// non-compliant (a known failure is known, whatever else could not be checked); then a
+    /// required check that could not run makes them unknown; then a missing or lapsed assessment
+    /// makes them assessment-due (only a grant naming assessment.current stands in for one);
+    /// then failures all accepted by live grants make an exception; else compliant.
+    static func judge(_ findings: [Finding], accountClass: AccountClass, exceptions: ExceptionBook)
+        -> (verdict: Verdict, reason: String, note: ExceptionNote?) {
+        let day = DateFormatter.day
         // The findings' own sentences say what is wrong ("The account is disabled."); a control's
         // title says what should be true, and would read the wrong way round here.
         let failing = findings.filter(\.isFailing)
-        if !failing.isEmpty {
-            return (.nonCompliant, failing.map(\.summary).joined(separator: " "))
+        let due = findings.first { $0.control == "assessment.current" && $0.required && $0.status == .notPresent }
+        var accepted: [ExceptionGrant] = []
+        var uncovered: [Finding] = []
+        for finding in failing + (due.map { [$0] } ?? []) {
+            if let grant = exceptions.grants(for: finding.control).first {
+                if !accepted.contains(grant) { accepted.append(grant) }
+            } else {
+                uncovered.append(finding)
+            }
         }
+        let uncoveredFailures = uncovered.filter(\.isFailing)
+        let assessmentDue = uncovered.contains { $0.control == "assessment.current" && !$0.isFailing }
         let unchecked = findings.filter(\.couldNotCheck)
+        let wouldBe: Verdict = failing.isEmpty ? (unchecked.isEmpty ? .assessmentDue : .unknown) : .nonCompliant
+        let partialNote: ExceptionNote? = accepted.isEmpty ? nil
+            : ExceptionNote(state: .partial, grants: accepted, uncovered: uncovered.map(\.control), wouldBe: nil)
+        func acceptedOnly() -> String {
+            " Exception \(partialNote!.grantList) accepts only part of this; it does not change the verdict."
+        }
+
+        if !uncoveredFailures.isEmpty {
+            var reason = "Non-compliant: " + uncoveredFailures.map(\.summary).joined(separator: " ")
+            if partialNote != nil { reason += acceptedOnly() }
+            return (.nonCompliant, reason + lapsedRemark(exceptions, shown: partialNote == nil), partialNote ?? otherNote(exceptions, failing: failing))
+        }
         if !unchecked.isEmpty {
-            return (.unknown, "Could not be checked (\(unchecked.map(\.control).joined(separator: ", "))): " + unchecked[0].summary)
+            let cause = CouldNotCheck.cause(of: unchecked[0].summary)
+            var reason = "Unknown: \(unchecked.map(\.control).joined(separator: ", ")) could not be checked (\(cause)); re-run the audit."
+            if partialNote != nil { reason += " Exception \(partialNote!.grantList) is in force." }
+            return (.unknown, reason, partialNote ?? otherNote(exceptions, failing: failing))
         }
-        if let assessment = findings.first(where: { $0.control == "assessment.current" && $0.required }), assessment.status != .pass {
-            return (.assessmentDue, assessment.summary)
+        if assessmentDue, let due {
+            var reason = "Assessment due: " + due.summary
+            if partialNote != nil { reason += acceptedOnly() }
+            return (.assessmentDue, reason + lapsedRemark(exceptions, shown: partialNote == nil), partialNote ?? otherNote(exceptions, failing: failing))
         }
-        return (.compliant, accountClass == .organisation ? "A CPCA account in good order." : "Meets every required control, with a current assessment.")
+        if !accepted.isEmpty {
+            let otherwise = (failing + (due.map { [$0] } ?? [])).map(\.summary).joined(separator: " ")
+            let decisions = accepted.map { "Accepted by \($0.decidedBy) until \(day.string(from: $0.expires)) (#\($0.id), \($0.scope)): \($0.reason)" }
+            let reason = decisions.joined(separator: "; ") + " (otherwise \(wouldBe.rawValue): \(otherwise))"
+            return (.exception, reason, ExceptionNote(state: .applied, grants: accepted, wouldBe: wouldBe))
+        }
+        let assessed = findings.first { $0.control == "assessment.current" && $0.status == .pass }
+        let reason = accountClass == .organisation ? "Compliant: a CPCA account in good order."
+            : "Compliant: meets every required control." + (assessed.map { " " + $0.summary } ?? "")
+        return (.compliant, reason, otherNote(exceptions, failing: failing))
+    }
+
+    /// A live grant that accepts nothing failing now, else the decision that lapsed last.
+    private static func otherNote(_ exceptions: ExceptionBook, failing: [Finding]) -> ExceptionNote? {
+        if !exceptions.live.isEmpty {
+            return ExceptionNote(state: .notCovering, grants: exceptions.live, uncovered: failing.map(\.control))
+        }
+        guard let lapsed = exceptions.latestLapsed else { return nil }
+        return ExceptionNote(state: lapsed.revocation != nil ? .revoked : .expired, grants: [lapsed])
+    }
+
+    /// For a Member who needs action, why an earlier exception no longer helps. A compliant
+    /// Member's reason never quotes one.
+    private static func lapsedRemark(_ exceptions: ExceptionBook, shown: Bool) -> String {
+        guard shown, exceptions.live.isEmpty, let lapsed = exceptions.latestLapsed else { return "" }
+        let when = lapsed.revocation.map { "was revoked by \($0.decidedBy) on \(DateFormatter.day.string(from: $0.decidedAt))" }
+            ?? "expired on \(DateFormatter.day.string(from: lapsed.expires))"
+        return " (The exception #\(lapsed.id) granted by \(lapsed.decidedBy) \(when).)"
     }
 
     private func finding(_ control: String, required: Bool, member: Member, domainReport: DomainReport?,
@@ -83,11 +118,14 @@ public struct PolicyEngine: Sendable {
         }
         if Controls.domain.contains(control) {
             guard let check = domainReport?.check(control) else {
-                return make(.error, "The mail domain was not checked (no usable address).")
+                return make(.error, "The mail domain was not checked (no usable address).",
+                            advice: "Correct the Member's address in the directory, then re-run the audit.")
             }
             // The evidence stays with the domain (AuditResult.domains), once however many Members
             // share it; the Member's `domain` points to it.
-            return make(check.status, check.summary, advice: check.advice ?? description.fix)
+            // A check that could not run says so; the fix for an absent record would be wrong advice.
+            let advice = check.status == .error ? CouldNotCheck.advice(for: check.summary) : (check.advice ?? description.fix)
+            return make(check.status, check.summary, advice: advice)
         }
         switch control {
         case "email.personal":
@@ -106,18 +144,25 @@ public struct PolicyEngine: Sendable {
     private func assessmentFinding(_ assessment: AssessmentRecord?, make: (CheckStatus, String, String?, [Evidence]) -> Finding) -> Finding {
         let day = DateFormatter.day
         guard let assessment else {
-            return make(.notPresent, "No 10-minute assessment is on record.", "Book the 10-minute assessment with the organisation's IT contact.", [])
+            return make(.notPresent, "No 10-minute assessment of the organisation's mail system is on record.",
+                        "Book the 10-minute assessment with the organisation's IT contact (mailaudit assess).", [])
         }
+        let subject = "The 10-minute assessment of \(assessment.subject) on \(day.string(from: assessment.assessedAt)) by \(assessment.assessor)"
         if !assessment.passed {
             let items = assessment.failedItems.isEmpty ? "" : " (failed: \(assessment.failedItems.joined(separator: ", ")))"
-            return make(.fail, "The 10-minute assessment of \(day.string(from: assessment.assessedAt)) by \(assessment.assessor) failed\(items).",
-                        "Fix the failed items with the organisation, then assess again.", [])
+            return make(.fail, "\(subject) failed\(items).", "Fix the failed items with the organisation, then assess again.", [])
         }
         if assessment.validUntil <= now {
-            return make(.notPresent, "The 10-minute assessment lapsed on \(day.string(from: assessment.validUntil)).",
-                        "Assess again: an assessment stays current for \(policy.assessmentValidMonths) months.", [])
+            return make(.notPresent, "\(subject) lapsed on \(day.string(from: assessment.validUntil)).",
+                        "Assess the organisation again: an assessment stays current for \(policy.assessmentValidMonths) months"
+                            + " (or until its Cyber Essentials certificate expires, if sooner).", [])
         }
-        return make(.pass, "Assessed by \(assessment.assessor) on \(day.string(from: assessment.assessedAt)); current until \(day.string(from: assessment.validUntil)).", nil, [])
+        if !assessment.pendingMemberQuestions.isEmpty {
+            return make(.notPresent, "\(subject) covers the mail system, but the questions about this Member's own account "
+                            + "(\(assessment.pendingMemberQuestions.joined(separator: ", "))) are still to be answered.",
+                        "Answer them for this Member: mailaudit assess --member <this Member>.", [])
+        }
+        return make(.pass, "\(subject) passed; current until \(day.string(from: assessment.validUntil)).", nil, [])
     }
 
     private func accountFinding(_ control: String, member: Member, make: (CheckStatus, String, String?, [Evidence]) -> Finding) -> Finding {
@@ -181,7 +226,7 @@ public struct PolicyEngine: Sendable {
 
 extension DateFormatter {
     /// "2026-11-22", UTC: dates in reports are days.
-    static let day: DateFormatter = {
+    public static let day: DateFormatter = {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(secondsFromGMT: 0)

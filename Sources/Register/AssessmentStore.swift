@@ -2,45 +2,67 @@ import Foundation
 import GRDB
 import Policy
 
-/// A finished 10-minute assessment as the register keeps it.
+/// A finished 10-minute assessment as the register keeps it: the organisation's mail system
+/// (every Member on the domains it names is covered), or, for a checklist with questions about
+/// a Member's own account, one Member's answers to those.
 public struct StoredAssessment: Codable, Sendable, Equatable {
     public var id: Int64
+    public var scope: AssessmentRecord.Scope
+    public var organisation: String
+    /// The mail domains covered (A-labels); empty for a Member's own answers.
+    public var domains: [String]
+    /// The Member it was carried out for or through ("" when it named domains only).
     public var memberId: String
     public var memberName: String
-    public var domain: String
+    public var itContact: String?
     public var assessor: String
     public var startedAt: Date
     public var completedAt: Date
     public var passed: Bool
     public var failedItems: [String]
+    /// Why items failed beyond the answers themselves (e.g. a Cyber Essentials automatic fail).
+    public var remarks: [String]
     public var answers: [AssessmentAnswer]
     /// The domain checks seen, one line each ("dmarc: pass — DMARC enforces p=reject ...").
     public var evidence: [String]
     public var validUntil: Date
+    public var cyberEssentials: CyberEssentialsCertificate?
+    /// For a Member's own answers: the organisation assessment they complete.
+    public var basedOn: Int64?
 
-    public init(id: Int64, memberId: String, memberName: String, domain: String, assessor: String, startedAt: Date, completedAt: Date,
-                passed: Bool, failedItems: [String], answers: [AssessmentAnswer], evidence: [String], validUntil: Date) {
-        self.id = id; self.memberId = memberId; self.memberName = memberName; self.domain = domain; self.assessor = assessor
-        self.startedAt = startedAt; self.completedAt = completedAt; self.passed = passed; self.failedItems = failedItems
-        self.answers = answers; self.evidence = evidence; self.validUntil = validUntil
+    public init(id: Int64 = 0, scope: AssessmentRecord.Scope = .organisation, organisation: String, domains: [String], memberId: String,
+                memberName: String, itContact: String?, assessor: String, startedAt: Date, completedAt: Date, passed: Bool,
+                failedItems: [String], remarks: [String] = [], answers: [AssessmentAnswer], evidence: [String], validUntil: Date,
+                cyberEssentials: CyberEssentialsCertificate? = nil, basedOn: Int64? = nil) {
+        self.id = id; self.scope = scope; self.organisation = organisation; self.domains = domains; self.memberId = memberId
+        self.memberName = memberName; self.itContact = itContact; self.assessor = assessor; self.startedAt = startedAt
+        self.completedAt = completedAt; self.passed = passed; self.failedItems = failedItems; self.remarks = remarks
+        self.answers = answers; self.evidence = evidence; self.validUntil = validUntil; self.cyberEssentials = cyberEssentials
+        self.basedOn = basedOn
     }
 
     public var record: AssessmentRecord {
-        AssessmentRecord(passed: passed, assessedAt: completedAt, validUntil: validUntil, assessor: assessor, failedItems: failedItems)
+        AssessmentRecord(id: id, scope: scope, organisation: organisation, domains: domains, memberId: memberId, passed: passed,
+                         assessedAt: completedAt, validUntil: validUntil, assessor: assessor, itContact: itContact,
+                         failedItems: failedItems, cyberEssentials: cyberEssentials)
     }
 }
 
 /// An assessment in progress: saved after every answer, so that Ctrl-C or a crash loses at
 /// most the answer being typed, and the assessment can be resumed or discarded.
 public struct AssessmentDraft: Codable, Sendable, Equatable {
+    /// What is being assessed: the Member's id, or "domain:<first domain>".
     public var memberId: String
     public var memberName: String
     public var assessor: String
     public var startedAt: Date
     public var answers: [AssessmentAnswer]
+    public var cyberEssentials: CyberEssentialsCertificate?
 
-    public init(memberId: String, memberName: String, assessor: String, startedAt: Date, answers: [AssessmentAnswer]) {
+    public init(memberId: String, memberName: String, assessor: String, startedAt: Date, answers: [AssessmentAnswer],
+                cyberEssentials: CyberEssentialsCertificate? = nil) {
         self.memberId = memberId; self.memberName = memberName; self.assessor = assessor; self.startedAt = startedAt; self.answers = answers
+        self.cyberEssentials = cyberEssentials
     }
 }
 
@@ -72,10 +94,33 @@ extension AuditRegister {
                 table.column("draft", .text).notNull()          // JSON of AssessmentDraft
             }
         }
+        migrator.registerMigration("v4: assessments of organisations") { db in
+            try db.alter(table: "assessment") { table in
+                table.add(column: "scope", .text).notNull().defaults(to: "organisation")
+                table.add(column: "organisation", .text)
+                table.add(column: "itContact", .text)
+                table.add(column: "remarks", .text)                 // JSON
+                table.add(column: "cyberEssentials", .text)         // JSON of CyberEssentialsCertificate
+                table.add(column: "basedOn", .integer).references("assessment")
+            }
+            try db.create(table: "assessmentDomain") { table in
+                table.column("assessmentId", .integer).notNull().references("assessment")
+                table.column("domain", .text).notNull().indexed()
+                table.primaryKey(["assessmentId", "domain"])
+            }
+            // An assessment recorded for a Member covers that Member's domain.
+            try db.execute(sql: "INSERT INTO assessmentDomain (assessmentId, domain) SELECT id, domain FROM assessment WHERE domain <> ''")
+            try db.execute(sql: """
+                CREATE TRIGGER assessmentDomainNoUpdate BEFORE UPDATE ON assessmentDomain
+                BEGIN SELECT RAISE(ABORT, 'assessments are never edited: assess again'); END;
+                CREATE TRIGGER assessmentDomainNoDelete BEFORE DELETE ON assessmentDomain
+                BEGIN SELECT RAISE(ABORT, 'assessments are never deleted'); END;
+                """)
+        }
     }
 
     public func saveDraft(_ draft: AssessmentDraft) throws {
-        let text = String(decoding: try Self.encoder.encode(draft), as: UTF8.self)
+        let text = try Self.json(draft)
         try writing("the unfinished assessment could not be saved") { db in
             try db.execute(sql: "INSERT OR REPLACE INTO assessmentDraft (memberId, draft) VALUES (?, ?)", arguments: [draft.memberId, text])
         }
@@ -96,20 +141,23 @@ extension AuditRegister {
 
     /// Stores the finished assessment and removes its draft, together or not at all.
     @discardableResult
-    public func recordAssessment(_ assessment: StoredAssessment) throws -> StoredAssessment {
+    public func recordAssessment(_ assessment: StoredAssessment, draftKey: String? = nil) throws -> StoredAssessment {
         try writing("the assessment could not be recorded (nothing was written)") { db in
             try db.execute(sql: """
-                INSERT INTO assessment (memberId, memberName, domain, assessor, startedAt, completedAt, passed, failedItems, answers, evidence, validUntil)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [assessment.memberId, assessment.memberName, assessment.domain, assessment.assessor,
+                INSERT INTO assessment (memberId, memberName, domain, assessor, startedAt, completedAt, passed, failedItems, answers, evidence,
+                                        validUntil, scope, organisation, itContact, remarks, cyberEssentials, basedOn)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [assessment.memberId, assessment.memberName, assessment.domains.first ?? "", assessment.assessor,
                                  assessment.startedAt, assessment.completedAt, assessment.passed,
-                                 String(decoding: try Self.encoder.encode(assessment.failedItems), as: UTF8.self),
-                                 String(decoding: try Self.encoder.encode(assessment.answers), as: UTF8.self),
-                                 String(decoding: try Self.encoder.encode(assessment.evidence), as: UTF8.self),
-                                 assessment.validUntil])
+                                 try Self.json(assessment.failedItems), try Self.json(assessment.answers), try Self.json(assessment.evidence),
+                                 assessment.validUntil, assessment.scope.rawValue, assessment.organisation, assessment.itContact,
+                                 try Self.json(assessment.remarks), try assessment.cyberEssentials.map(Self.json), assessment.basedOn])
             var stored = assessment
             stored.id = db.lastInsertedRowID
-            try db.execute(sql: "DELETE FROM assessmentDraft WHERE memberId = ?", arguments: [assessment.memberId])
+            for domain in Set(assessment.domains) {
+                try db.execute(sql: "INSERT INTO assessmentDomain (assessmentId, domain) VALUES (?, ?)", arguments: [stored.id, domain])
+            }
+            try db.execute(sql: "DELETE FROM assessmentDraft WHERE memberId = ?", arguments: [draftKey ?? assessment.memberId])
             return stored
         }
     }
@@ -117,32 +165,38 @@ extension AuditRegister {
     /// Every assessment, oldest first.
     public func assessments() throws -> [StoredAssessment] {
         try reading { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM assessment ORDER BY id").map { row in
+            var covered: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT assessmentId, domain FROM assessmentDomain ORDER BY domain") {
+                covered[row["assessmentId"], default: []].append(row["domain"])
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM assessment ORDER BY id").map { row in
                 let failed: String = row["failedItems"], answers: String = row["answers"], evidence: String = row["evidence"]
+                let remarks: String? = row["remarks"], certificate: String? = row["cyberEssentials"]
                 let id: Int64 = row["id"], memberId: String = row["memberId"], memberName: String = row["memberName"]
-                let domain: String = row["domain"], assessor: String = row["assessor"]
-                let startedAt: Date = row["startedAt"], completedAt: Date = row["completedAt"], validUntil: Date = row["validUntil"]
-                let passed: Bool = row["passed"]
-                return StoredAssessment(id: id, memberId: memberId, memberName: memberName, domain: domain, assessor: assessor,
-                                        startedAt: startedAt, completedAt: completedAt, passed: passed,
+                let domain: String = row["domain"]
+                let scope = AssessmentRecord.Scope(rawValue: row["scope"] ?? "organisation") ?? .organisation
+                // Assessments recorded for a Member before organisations were assessed name no
+                // organisation: the Member's domain stands for it.
+                let organisation: String = row["organisation"] ?? domain
+                let domains = scope == .member ? [] : (covered[id] ?? (domain.isEmpty ? [] : [domain]))
+                return StoredAssessment(id: id, scope: scope, organisation: organisation, domains: domains, memberId: memberId,
+                                        memberName: memberName, itContact: row["itContact"], assessor: row["assessor"],
+                                        startedAt: row["startedAt"], completedAt: row["completedAt"], passed: row["passed"],
                                         failedItems: try Self.decoder.decode([String].self, from: Data(failed.utf8)),
+                                        remarks: try remarks.map { try Self.decoder.decode([String].self, from: Data($0.utf8)) } ?? [],
                                         answers: try Self.decoder.decode([AssessmentAnswer].self, from: Data(answers.utf8)),
                                         evidence: try Self.decoder.decode([String].self, from: Data(evidence.utf8)),
-                                        validUntil: validUntil)
+                                        validUntil: row["validUntil"],
+                                        cyberEssentials: try certificate.map { try Self.decoder.decode(CyberEssentialsCertificate.self, from: Data($0.utf8)) },
+                                        basedOn: row["basedOn"])
             }
         }
-    }
-
-    /// Each Member's most recent assessment, as the audit judges it.
-    public func latestAssessments() throws -> [String: AssessmentRecord] {
-        var latest: [String: AssessmentRecord] = [:]
-        for assessment in try assessments() { latest[assessment.memberId] = assessment.record }
-        return latest
     }
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
         return encoder
     }()
     static let decoder: JSONDecoder = {

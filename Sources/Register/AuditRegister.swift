@@ -4,21 +4,44 @@ import Policy
 
 /// The register: an SQLite file (GRDB) that remembers every audit run, so that each audit can
 /// say what changed since the last one. Every write is one transaction: a run killed half-way
-/// leaves the register as it was.
+/// leaves the register as it was. Runs, their Members' rows, decisions and assessments are
+/// append-only: the database itself refuses UPDATE and DELETE on them.
+///
+/// The file is in WAL mode, so readers never wait for a writer, and a writer waits up to
+/// `busyTimeout` for another process's write to finish before giving up.
 public final class AuditRegister: Sendable {
-    private let database: DatabaseQueue
+    private let database: DatabasePool
     public let path: String
+    public let busyTimeout: TimeInterval
 
-    public init(path: String) throws {
+    public static let defaultBusyTimeout: TimeInterval = 30
+
+    public init(path: String, busyTimeout: TimeInterval = AuditRegister.defaultBusyTimeout) throws {
         self.path = path
+        self.busyTimeout = busyTimeout
         do {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            database = try DatabaseQueue(path: path)
-            try Self.migrator.migrate(database)
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(busyTimeout)
+            database = try DatabasePool(path: path, configuration: configuration)
+            // Migrating takes the write lock; an up-to-date register is only read, so another
+            // process writing at the same moment does not stop an audit from starting.
+            let migrator = Self.migrator
+            if !(try database.read { try migrator.hasCompletedMigrations($0) }) {
+                try migrator.migrate(database)
+            }
         } catch {
-            throw RegisterError("\(path): cannot open the register: \(error)")
+            throw RegisterError("\(path): cannot open the register: \(Self.explain(error, busyTimeout: busyTimeout))")
         }
+    }
+
+    /// SQLite's "database is locked" in words an operator can act on.
+    static func explain(_ error: Error, busyTimeout: TimeInterval) -> String {
+        if let database = error as? DatabaseError, database.resultCode == .SQLITE_BUSY || database.resultCode == .SQLITE_LOCKED {
+            return "the register is busy: another process held it for more than \(Int(busyTimeout)) s (register.busyTimeout in site.yaml)"
+        }
+        return "\(error)"
     }
 
     static var migrator: DatabaseMigrator {
@@ -66,35 +89,60 @@ public final class AuditRegister: Sendable {
                 """)
         }
         registerAssessmentMigrations(&migrator)
+        migrator.registerMigration("v5: runs with their day judged, append-only; superseding grants") { db in
+            try db.alter(table: "auditRun") { table in
+                table.add(column: "asOf", .datetime)
+                table.add(column: "backdated", .boolean).notNull().defaults(to: false)
+                table.add(column: "toolVersion", .text)
+            }
+            // Runs recorded before: the day judged was the day stored.
+            try db.execute(sql: "UPDATE auditRun SET asOf = startedAt")
+            try db.alter(table: "auditRunMember") { table in
+                table.add(column: "findings", .text)          // JSON: [{control, required, status}]
+            }
+            try db.alter(table: "exceptionDecision") { table in
+                table.add(column: "supersedes", .text)        // JSON array of grant ids
+            }
+            try db.execute(sql: """
+                CREATE TRIGGER auditRunNoUpdate BEFORE UPDATE ON auditRun
+                BEGIN SELECT RAISE(ABORT, 'audit runs are never edited'); END;
+                CREATE TRIGGER auditRunNoDelete BEFORE DELETE ON auditRun
+                BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
+                CREATE TRIGGER auditRunMemberNoUpdate BEFORE UPDATE ON auditRunMember
+                BEGIN SELECT RAISE(ABORT, 'audit runs are never edited'); END;
+                CREATE TRIGGER auditRunMemberNoDelete BEFORE DELETE ON auditRunMember
+                BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
+                """)
+        }
         return migrator
     }
 
     /// A write transaction whose failure names the register and what was lost.
     func writing<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch { throw RegisterError("\(path): \(what): \(error)") }
+        do { return try database.write(body) } catch {
+            throw RegisterError("\(path): \(what): \(Self.explain(error, busyTimeout: busyTimeout))")
+        }
     }
 
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw RegisterError("\(path): cannot read the register: \(error)") }
     }
 
-    /// Records a Monitoring Officer's exception.
-    public func grant(memberId: String, memberName: String, controls: [String]?, reason: String, decidedBy: String,
-                      at: Date, expires: Date) throws -> ExceptionGrant {
-        do {
-            return try database.write { db in
-                let controlText = try controls.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
-                try db.execute(sql: """
-                    INSERT INTO exceptionDecision (kind, memberId, memberName, controls, reason, decidedBy, decidedAt, expires)
-                    VALUES ('grant', ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [memberId, memberName, controlText, reason, decidedBy, at, expires])
-                return ExceptionGrant(id: db.lastInsertedRowID, memberId: memberId, memberName: memberName, controls: controls,
-                                      reason: reason, decidedBy: decidedBy, decidedAt: at, expires: expires)
-            }
-        } catch {
-            throw RegisterError("\(path): the exception could not be recorded: \(error)")
+    /// Records a Monitoring Officer's exception; `supersedes` names the live grants it replaces.
+    public func grant(memberId: String, memberName: String, controls: [String], reason: String, decidedBy: String,
+                      at: Date, expires: Date, supersedes: [Int64] = []) throws -> ExceptionGrant {
+        try writing("the exception could not be recorded") { db in
+            try db.execute(sql: """
+                INSERT INTO exceptionDecision (kind, memberId, memberName, controls, reason, decidedBy, decidedAt, expires, supersedes)
+                VALUES ('grant', ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [memberId, memberName, try Self.json(controls), reason, decidedBy, at, expires,
+                                 supersedes.isEmpty ? nil : try Self.json(supersedes)])
+            return ExceptionGrant(id: db.lastInsertedRowID, memberId: memberId, memberName: memberName, controls: controls,
+                                  reason: reason, decidedBy: decidedBy, decidedAt: at, expires: expires, supersedes: supersedes)
         }
     }
+
+    static func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
 
     /// Records the revocation of a grant; the grant itself stays as it was decided.
     public func revoke(_ id: Int64, reason: String, decidedBy: String, at: Date) throws -> ExceptionGrant {
@@ -104,22 +152,18 @@ public final class AuditRegister: Sendable {
         if let revocation = grant.revocation {
             throw RegisterError("exception \(id) was already revoked by \(revocation.decidedBy) (decision \(revocation.id))")
         }
-        do {
-            try database.write { db in
-                try db.execute(sql: """
-                    INSERT INTO exceptionDecision (kind, memberId, memberName, reason, decidedBy, decidedAt, revokes)
-                    VALUES ('revoke', ?, ?, ?, ?, ?, ?)
-                    """, arguments: [grant.memberId, grant.memberName, reason, decidedBy, at, id])
-            }
-        } catch {
-            throw RegisterError("\(path): the revocation could not be recorded: \(error)")
+        try writing("the revocation could not be recorded") { db in
+            try db.execute(sql: """
+                INSERT INTO exceptionDecision (kind, memberId, memberName, reason, decidedBy, decidedAt, revokes)
+                VALUES ('revoke', ?, ?, ?, ?, ?, ?)
+                """, arguments: [grant.memberId, grant.memberName, reason, decidedBy, at, id])
         }
         return try exceptions().first { $0.id == id }!
     }
 
     /// Every grant, with its revocation if there is one, oldest first.
     public func exceptions() throws -> [ExceptionGrant] {
-        try database.read { db in
+        try reading { db in
             let rows = try Row.fetchAll(db, sql: "SELECT * FROM exceptionDecision ORDER BY id")
             var revocations: [Int64: ExceptionGrant.Revocation] = [:]
             for row in rows where (row["kind"] as String) == "revoke" {
@@ -135,8 +179,11 @@ public final class AuditRegister: Sendable {
                 let memberId: String = row["memberId"], memberName: String = row["memberName"]
                 let reason: String = row["reason"], decidedBy: String = row["decidedBy"]
                 let decidedAt: Date = row["decidedAt"], expires: Date = row["expires"]
+                let supersedesText: String? = row["supersedes"]
+                let supersedes = supersedesText.flatMap { try? JSONDecoder().decode([Int64].self, from: Data($0.utf8)) } ?? []
                 grants.append(ExceptionGrant(id: id, memberId: memberId, memberName: memberName, controls: controls, reason: reason,
-                                             decidedBy: decidedBy, decidedAt: decidedAt, expires: expires, revocation: revocations[id]))
+                                             decidedBy: decidedBy, decidedAt: decidedAt, expires: expires, supersedes: supersedes,
+                                             revocation: revocations[id]))
             }
             return grants
         }
@@ -144,47 +191,47 @@ public final class AuditRegister: Sendable {
 
     /// Everything the register holds, for `mailaudit register export`.
     public struct Export: Encodable {
-        public var schema = "mailaudit.register/1"
+        public var schema = "mailaudit.register/2"
         public var runs: [RunSummary]
         public var exceptionDecisions: [ExceptionGrant]
         public var assessments: [StoredAssessment]
     }
 
     public func export() throws -> Export {
-        Export(runs: try runs(), exceptionDecisions: try exceptions(), assessments: try assessments())
+        Export(runs: try runs(withMembers: true), exceptionDecisions: try exceptions(), assessments: try assessments())
     }
 
-    /// Stores a run and its Members' verdicts, all or nothing.
+    /// Stores a run and its Members' verdicts, all or nothing; returns the run's number.
     @discardableResult
     public func record(_ result: AuditResult) throws -> Int64 {
-        do {
-            return try database.write { db in
-                let summary = String(decoding: try JSONEncoder().encode(result.summary), as: UTF8.self)
+        try writing("the run could not be recorded (nothing was written)") { db in
+            try db.execute(sql: """
+                INSERT INTO auditRun (startedAt, asOf, backdated, toolVersion, policyFile, policyHash, directorySource, memberCount, summary)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [result.generatedAt, result.asOf, result.backdated, result.toolVersion, result.policy.file,
+                                 result.policy.sha256, result.directory.source, result.members.count, try Self.json(result.summary)])
+            let runId = db.lastInsertedRowID
+            for member in result.members {
+                let failing = member.findings.filter(\.isFailing).map(\.control)
+                let findings = member.findings.map { RunMember.FindingState(control: $0.control, required: $0.required, status: $0.status.rawValue) }
+                // A directory that repeats an id keeps its first row: rows are never replaced.
                 try db.execute(sql: """
-                    INSERT INTO auditRun (startedAt, policyFile, policyHash, directorySource, memberCount, summary)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [result.generatedAt, result.policy.file, result.policy.sha256, result.directory.source,
-                                     result.members.count, summary])
-                let runId = db.lastInsertedRowID
-                for member in result.members {
-                    let failing = member.findings.filter(\.isFailing).map(\.control)
-                    try db.execute(sql: """
-                        INSERT OR REPLACE INTO auditRunMember (runId, memberId, name, accountClass, verdict, reason, failingControls)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [runId, member.id, member.name, member.accountClass.rawValue, member.verdict.rawValue,
-                                         member.reason, String(decoding: try JSONEncoder().encode(failing), as: UTF8.self)])
-                }
-                return runId
+                    INSERT OR IGNORE INTO auditRunMember (runId, memberId, name, accountClass, verdict, reason, failingControls, findings)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [runId, member.id, member.name, member.accountClass.rawValue, member.verdict.rawValue,
+                                     member.reason, try Self.json(failing), try Self.json(findings)])
             }
-        } catch {
-            throw RegisterError("\(path): the run could not be recorded (nothing was written): \(error)")
+            return runId
         }
     }
 
-    /// The most recent run, for "what changed since".
-    public func lastRun() throws -> PreviousRun? {
-        try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT id, startedAt FROM auditRun ORDER BY id DESC LIMIT 1") else { return nil }
+    /// The run to compare with: the latest recorded, by real time, that judged its own day
+    /// (a backdated run is a look at the past, never the "previous run").
+    public func previousRun() throws -> PreviousRun? {
+        try reading { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, startedAt FROM auditRun WHERE backdated = 0 ORDER BY startedAt DESC, id DESC LIMIT 1
+                """) else { return nil }
             let id: Int64 = row["id"]
             let at: Date = row["startedAt"]
             let entries = try Row.fetchAll(db, sql: "SELECT memberId, name, verdict FROM auditRunMember WHERE runId = ?", arguments: [id])
@@ -192,29 +239,84 @@ public final class AuditRegister: Sendable {
                     guard let verdict = Verdict(rawValue: member["verdict"]) else { return nil }
                     return PreviousRun.Entry(id: member["memberId"], name: member["name"], verdict: verdict)
                 }
-            return PreviousRun(at: at, entries: entries)
+            return PreviousRun(id: id, at: at, entries: entries)
         }
+    }
+
+    /// One Member as a run recorded them.
+    public struct RunMember: Codable, Sendable, Equatable {
+        public struct FindingState: Codable, Sendable, Equatable {
+            public var control: String
+            public var required: Bool
+            public var status: String
+        }
+        public var memberId: String
+        public var name: String
+        public var accountClass: String
+        public var verdict: String
+        public var reason: String
+        public var failingControls: [String]
+        /// Every control judged (runs recorded before findings were kept: nil).
+        public var findings: [FindingState]?
+    }
+
+    /// A Member in the latest run that judged its own day, with that run's number and time.
+    public func latestRunEntry(memberId: String) throws -> (runId: Int64, at: Date, member: RunMember?)? {
+        try reading { db in
+            guard let run = try Row.fetchOne(db, sql: """
+                SELECT id, startedAt FROM auditRun WHERE backdated = 0 ORDER BY startedAt DESC, id DESC LIMIT 1
+                """) else { return nil }
+            let runId: Int64 = run["id"]
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM auditRunMember WHERE runId = ? AND memberId = ?", arguments: [runId, memberId])
+            return (runId, run["startedAt"], try row.map(Self.runMember))
+        }
+    }
+
+    static func runMember(_ row: Row) throws -> RunMember {
+        let failing: String = row["failingControls"]
+        let findings: String? = row["findings"]
+        return RunMember(memberId: row["memberId"], name: row["name"], accountClass: row["accountClass"], verdict: row["verdict"],
+                         reason: row["reason"], failingControls: try decoder.decode([String].self, from: Data(failing.utf8)),
+                         findings: try findings.map { try decoder.decode([RunMember.FindingState].self, from: Data($0.utf8)) })
     }
 
     public struct RunSummary: Codable, Sendable {
         public var id: Int64
+        /// When the run happened.
         public var startedAt: Date
+        /// The moment it judged.
+        public var asOf: Date
+        public var backdated: Bool
+        public var toolVersion: String?
         public var policyHash: String
         public var directorySource: String
         public var memberCount: Int
         public var summary: [String: Int]
+        /// Each Member's verdict (register export only).
+        public var members: [RunMember]?
     }
 
-    /// Every run, newest first.
-    public func runs() throws -> [RunSummary] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM auditRun ORDER BY id DESC").map { row in
+    /// Every run, newest first by real time.
+    public func runs(withMembers: Bool = false) throws -> [RunSummary] {
+        try reading { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM auditRun ORDER BY startedAt DESC, id DESC").map { row in
                 let summaryText: String = row["summary"]
                 let summary = (try? JSONDecoder().decode([String: Int].self, from: Data(summaryText.utf8))) ?? [:]
-                return RunSummary(id: row["id"], startedAt: row["startedAt"], policyHash: row["policyHash"],
-                                  directorySource: row["directorySource"], memberCount: row["memberCount"], summary: summary)
+                let id: Int64 = row["id"]
+                let members = withMembers
+                    ? try Row.fetchAll(db, sql: "SELECT * FROM auditRunMember WHERE runId = ? ORDER BY name, memberId", arguments: [id]).map(Self.runMember)
+                    : nil
+                let startedAt: Date = row["startedAt"]
+                return RunSummary(id: id, startedAt: startedAt, asOf: row["asOf"] ?? startedAt, backdated: row["backdated"],
+                                  toolVersion: row["toolVersion"], policyHash: row["policyHash"], directorySource: row["directorySource"],
+                                  memberCount: row["memberCount"], summary: summary, members: members)
             }
         }
+    }
+
+    /// SQLite's own check that the file is whole.
+    public func integrityCheck() throws -> String {
+        try reading { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "no answer" }
     }
 }
 

@@ -4,7 +4,11 @@ import Policy
 /// What `mailaudit audit` prints: the counts, who needs attention, and where the report is.
 public enum AuditSummaryText {
     public static func render(_ result: AuditResult, reportFolder: String?) -> String {
-        var lines = ["Audit of \(result.members.count) Members (\(TerminalText.sanitize(result.policy.organisation)))"]
+        let day = String(ISO8601DateFormatter().string(from: result.asOf).prefix(10))
+        var lines = ["Audit of \(result.members.count) Members (\(TerminalText.sanitize(result.policy.organisation)))"
+                     + (result.backdated ? ", judged as of \(day) (backdated)" : "")
+                     + (result.runId.map { ", run #\($0)" } ?? "")]
+        if let notRecorded = result.notRecorded { lines.append("This run was not recorded: \(TerminalText.sanitize(notRecorded)).") }
         for verdict in Verdict.allCases {
             lines.append("  \(verdict.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(result.summary[verdict.rawValue] ?? 0)")
         }
@@ -19,7 +23,11 @@ public enum AuditSummaryText {
         if let changes = result.changes, !changes.isEmpty {
             lines.append("")
             lines.append("Since the previous audit: \(changes.newlyNonCompliant.count) newly non-compliant, \(changes.resolved.count) resolved, "
+                         + "\(changes.nowExcepted.count) now excepted, \(changes.otherChanges.count) other changes, "
                          + "\(changes.newMembers.count) new, \(changes.departedMembers.count) departed.")
+        } else if result.changes != nil {
+            lines.append("")
+            lines.append("Since the previous audit: no change.")
         }
         if let reportFolder {
             lines.append("")

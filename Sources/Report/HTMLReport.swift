@@ -23,15 +23,23 @@ public enum HTMLReport {
     public static func render(_ result: AuditResult) -> String {
         let h = Escape.html
         let generated = ISO8601DateFormatter().string(from: result.generatedAt)
+        let judged = String(ISO8601DateFormatter().string(from: result.asOf).prefix(10))
         let members = result.members.sorted(by: attentionOrder)
         var body: [String] = []
+        let asOfLine = result.backdated
+            ? "<p class=\"meta backdated\"><strong>Judged as of \(judged)</strong> (backdated): only the assessments and decisions recorded by the end of that day count.</p>"
+            : ""
         body.append("""
         <header>
         <h1>Members' email accounts: assessment</h1>
-        <p class="meta">\(h(result.policy.organisation)) · generated \(h(generated)) · \(result.members.count) Members · directory \(h(result.directory.source)) (\(h(result.directory.profile)))</p>
+        <p class="meta">\(h(result.policy.organisation)) · generated \(h(generated)) · as of \(judged) · \(result.members.count) Members · directory \(h(result.directory.source)) (\(h(result.directory.profile)))</p>
+        \(asOfLine)
         <p class="meta">Rule: \(h(result.policy.implements)). Baseline: \(h(result.policy.baseline)). Policy SHA-256 <code>\(h(result.policy.sha256))</code></p>
         </header>
         """)
+        if let notRecorded = result.notRecorded {
+            body.append("<p class=\"not-recorded\" role=\"alert\"><strong>This run was not recorded:</strong> \(h(notRecorded)). Later audits will not compare with it.</p>")
+        }
         for warning in result.warnings { body.append("<p class=\"warning\">Warning: \(h(warning))</p>") }
         body.append(summarySection(result))
         body.append(attentionSection(result, members: members))
@@ -39,6 +47,7 @@ public enum HTMLReport {
         body.append(membersTable(members))
         body.append(detailsSection(members, checkedDomains: Set(result.domains.map(\.asciiDomain))))
         body.append(evidenceSection(result.domains))
+        body.append("<footer><p class=\"meta\">\(h(footer(result)))</p></footer>")
         return """
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -54,6 +63,12 @@ public enum HTMLReport {
         </body>
         </html>
         """
+    }
+
+    /// "mailaudit 0.10.0 · run #12 · policy SHA-256 ab12…": where a reader finds the run again.
+    public static func footer(_ result: AuditResult) -> String {
+        let run = result.runId.map { "run #\($0) in the register" } ?? "run not recorded"
+        return "mailaudit \(result.toolVersion) · \(run) · policy SHA-256 \(result.policy.sha256.prefix(12))…"
     }
 
     private static func badge(_ verdict: Verdict) -> String {
@@ -103,20 +118,24 @@ public enum HTMLReport {
     private static func exceptionsBlock(_ result: AuditResult, members: [MemberResult]) -> String {
         let h = Escape.html
         let day = { (date: Date) in String(ISO8601DateFormatter().string(from: date).prefix(10)) }
-        let soon = result.generatedAt.addingTimeInterval(30 * 86_400)
+        let soon = result.asOf.addingTimeInterval(30 * 86_400)
         let live = result.exceptions.map { grant -> String in
             let flag = grant.expires <= soon ? " <strong class=\"soon\">ends within 30 days</strong>" : ""
             return "<tr><td>#\(grant.id)</td><td>\(h(grant.memberName))</td><td>\(h(grant.scope))</td><td>\(h(grant.reason))</td><td>\(h(grant.decidedBy)), \(day(grant.decidedAt))</td><td>\(day(grant.expires))\(flag)</td></tr>"
         }
         let lapsed = members.compactMap { member -> String? in
-            guard let note = member.exception, note.state == .expired || note.state == .revoked else { return nil }
-            let how = note.state == .expired ? "expired on \(day(note.grant.expires))" : "revoked by \(h(note.grant.revocation?.decidedBy ?? "?"))"
-            return "<li>\(h(member.name)): the exception #\(note.grant.id) (\(h(note.grant.scope))) \(how); now \(verdictLabels[member.verdict]!).</li>"
+            guard let note = member.exception, note.state == .expired || note.state == .revoked, let grant = note.grants.first else { return nil }
+            let how = note.state == .expired ? "expired on \(day(grant.expires))" : "revoked by \(h(grant.revocation?.decidedBy ?? "?"))"
+            return "<li>\(h(member.name)): the exception #\(grant.id) (\(h(grant.scope))) \(how); now \(verdictLabels[member.verdict]!).</li>"
+        }
+        let partial = members.compactMap { member -> String? in
+            guard let note = member.exception, note.state == .partial else { return nil }
+            return "<li>\(h(member.name)): exception \(h(note.grantList)) accepts only part of what fails; still failing: \(h(note.uncovered.joined(separator: ", "))) — now \(verdictLabels[member.verdict]!).</li>"
         }
         let ending = members.filter { member in
             guard let assessment = member.assessment, assessment.passed else { return false }
-            return assessment.validUntil > result.generatedAt && assessment.validUntil <= soon
-        }.map { "<li>\(h($0.name)): the assessment by \(h($0.assessment!.assessor)) ends on \(day($0.assessment!.validUntil)).</li>" }
+            return assessment.validUntil > result.asOf && assessment.validUntil <= soon
+        }.map { "<li>\(h($0.name)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(day($0.assessment!.validUntil)).</li>" }
         let waiting = members.filter { $0.verdict == .assessmentDue }.map { "<li>\(h($0.name)) (\(h($0.organisation ?? ""))): \(h($0.reason))</li>" }
         var out = "<h3>Assessments</h3>"
         out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p><ul>\(ending.joined())</ul>"
@@ -124,6 +143,7 @@ public enum HTMLReport {
         out += "<h3>Exceptions</h3>"
         out += live.isEmpty ? "<p>No exception is in force.</p>"
             : "<table class=\"exceptions\"><thead><tr><th>#</th><th>Member</th><th>Accepted</th><th>Reason</th><th>Decided</th><th>Until</th></tr></thead><tbody>\(live.joined())</tbody></table>"
+        if !partial.isEmpty { out += "<p>Covering only part of what the Member fails, so the verdict stands:</p><ul>\(partial.joined())</ul>" }
         if !lapsed.isEmpty { out += "<p>Lapsed, so the findings are back:</p><ul>\(lapsed.joined())</ul>" }
         return out
     }
@@ -134,9 +154,7 @@ public enum HTMLReport {
             return "<section id=\"changes\"><h2>Changes since the previous audit</h2><p>This is the first audit in the register.</p></section>"
         }
         var parts: [String] = []
-        for (label, list) in [("Newly non-compliant", changes.newlyNonCompliant), ("Resolved", changes.resolved),
-                              ("Other changes", changes.otherChanges), ("New Members", changes.newMembers),
-                              ("Departed Members", changes.departedMembers)] where !list.isEmpty {
+        for (label, list) in changes.labelled where !list.isEmpty {
             let entries = list.map { change -> String in
                 var text = h(change.name)
                 if let from = change.from, let to = change.to { text += " (\(verdictLabels[from]!) → \(verdictLabels[to]!))" }
@@ -145,9 +163,10 @@ public enum HTMLReport {
             parts.append("<h3>\(label)</h3><ul>\(entries.joined())</ul>")
         }
         let since = ISO8601DateFormatter().string(from: changes.previousRunAt)
+        let run = changes.previousRunId.map { " (run #\($0))" } ?? ""
         return """
         <section id="changes"><h2>Changes since the previous audit</h2>
-        <p>Compared with the audit of \(h(since)).</p>
+        <p>Compared with the audit of \(h(since))\(run).</p>
         \(parts.isEmpty ? "<p>No change.</p>" : parts.joined(separator: "\n"))
         </section>
         """
@@ -201,19 +220,21 @@ public enum HTMLReport {
     }
 
     private static func exceptionLine(_ member: MemberResult) -> String {
-        guard let note = member.exception else { return "" }
+        guard let note = member.exception, let first = note.grants.first else { return "" }
         let h = Escape.html
-        let grant = note.grant
-        let until = String(ISO8601DateFormatter().string(from: grant.expires).prefix(10))
+        let day = { (date: Date) in String(ISO8601DateFormatter().string(from: date).prefix(10)) }
         switch note.state {
         case .applied:
-            return "<p class=\"exception\">Exception #\(grant.id): accepted by \(h(grant.decidedBy)) until \(until) (\(h(grant.scope))): \(h(grant.reason)). Without it: \(verdictLabels[note.wouldBe ?? .nonCompliant]!).</p>"
+            let decisions = note.grants.map { "#\($0.id): accepted by \(h($0.decidedBy)) until \(day($0.expires)) (\(h($0.scope))): \(h($0.reason))" }
+            return "<p class=\"exception\">Exception \(decisions.joined(separator: "; ")). Without it: \(verdictLabels[note.wouldBe ?? .nonCompliant]!).</p>"
+        case .partial:
+            return "<p class=\"exception\">Exception \(h(note.grantList)) accepts only part of what fails; still failing: \(h(note.uncovered.joined(separator: ", "))).</p>"
         case .notCovering:
-            return "<p class=\"exception\">Exception #\(grant.id) (\(h(grant.scope))) is in force until \(until) but does not cover every failing control.</p>"
+            return "<p class=\"exception\">Exception \(h(note.grantList)) is in force but accepts nothing the Member fails now.</p>"
         case .expired:
-            return "<p class=\"exception\">Exception #\(grant.id) expired on \(until): the findings are back.</p>"
+            return "<p class=\"exception\">Exception #\(first.id) expired on \(day(first.expires)): the findings are back.</p>"
         case .revoked:
-            return "<p class=\"exception\">Exception #\(grant.id) was revoked by \(h(grant.revocation?.decidedBy ?? "?")): \(h(grant.revocation?.reason ?? "")).</p>"
+            return "<p class=\"exception\">Exception #\(first.id) was revoked by \(h(first.revocation?.decidedBy ?? "?")): \(h(first.revocation?.reason ?? "")).</p>"
         }
     }
 
@@ -261,7 +282,7 @@ public enum HTMLReport {
     .findings{list-style:none;padding-left:0}.finding{border-left:4px solid #bbb;padding:.2rem .6rem;margin:.5rem 0}
     .status-pass{border-color:#2e7d32}.status-fail,.status-not-present{border-color:#c62828}.status-warn{border-color:#ef6c00}.status-error{border-color:#546e7a}
     .status{font-family:monospace;text-transform:uppercase;font-size:.8rem}.kind,.ref,.time{color:#666;font-size:.85rem}
-    .fix{background:#f1f8e9;padding:.3rem}.exception{background:#f3e5f5;border-left:4px solid #6a1b9a;padding:.3rem .6rem}.soon{color:#c62828}.evidence{font-size:.85rem}.spf-tree{font-size:.85rem}.spf-tree ul{margin:0;padding-left:1rem;list-style:none}.spf-tree .remark{color:#8d6e00}.spf-tree .depth1{margin-left:1.2rem}.spf-tree .depth2{margin-left:2.4rem}.spf-tree .depth3{margin-left:3.6rem}.spf-tree .depth4{margin-left:4.8rem}.spf-tree .depth5{margin-left:6.0rem}.spf-tree .depth6{margin-left:7.2rem}.spf-tree .depth7{margin-left:8.4rem}.spf-tree .depth8{margin-left:9.6rem}.spf-tree .depth9{margin-left:10.8rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
+    .fix{background:#f1f8e9;padding:.3rem}.not-recorded{background:#ffebee;border-left:6px solid #c62828;padding:.6rem;font-size:1.05rem}.backdated{color:#6d4c00}footer{margin-top:2rem;border-top:1px solid #ddd}.exception{background:#f3e5f5;border-left:4px solid #6a1b9a;padding:.3rem .6rem}.soon{color:#c62828}.evidence{font-size:.85rem}.spf-tree{font-size:.85rem}.spf-tree ul{margin:0;padding-left:1rem;list-style:none}.spf-tree .remark{color:#8d6e00}.spf-tree .depth1{margin-left:1.2rem}.spf-tree .depth2{margin-left:2.4rem}.spf-tree .depth3{margin-left:3.6rem}.spf-tree .depth4{margin-left:4.8rem}.spf-tree .depth5{margin-left:6.0rem}.spf-tree .depth6{margin-left:7.2rem}.spf-tree .depth7{margin-left:8.4rem}.spf-tree .depth8{margin-left:9.6rem}.spf-tree .depth9{margin-left:10.8rem}.data{font-family:monospace;white-space:pre-wrap;word-break:break-all;color:#333;margin-left:1rem}
     @media print{.noprint{display:none}details{border:none}a{color:inherit;text-decoration:none}h2{page-break-after:avoid}tr,li{page-break-inside:avoid}body{margin:0;max-width:none}}
     """
 

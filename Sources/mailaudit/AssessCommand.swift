@@ -7,111 +7,250 @@ import Policy
 import Register
 import Report
 
-/// The Member, their domain's fresh check, and what the evidence already answers.
+/// What is assessed: an organisation's mail system on one or more domains (reached through a
+/// Member, or named), each domain's fresh check, and what the evidence already answers.
 struct AssessmentContext {
     var site: SiteConfiguration
     var policy: MemberEmailPolicy
     var register: AuditRegister
-    var member: Member
-    var domain: String
-    var report: DomainReport
+    /// The Member the assessment is carried out for or through, if one was named.
+    var member: Member?
+    var organisation: String
+    var domains: [String]
+    var reports: [DomainReport]
     var evidenceAnswers: [AssessmentAnswer]
+    /// With a checklist that asks about each Member's own account: the organisation assessment
+    /// in date that already covers this Member's domain, so only the Member's questions are asked.
+    var coveringAssessment: StoredAssessment?
 
-    static func prepare(config: String, member wanted: String) async throws -> AssessmentContext {
+    /// The first domain's report (the Member's own, when one was named).
+    var report: DomainReport { reports[0] }
+
+    static func prepare(config: String, member wanted: String?, extraDomains: [String] = [], organisation named: String? = nil)
+        async throws -> AssessmentContext {
         let (site, policy, register) = try SiteSupport.open(config)
-        let member = try SiteSupport.member(wanted, in: try await SiteSupport.readDirectory(site))
-        switch policy.classifier.classify(member.effectiveAddress) {
-        case .external: break
-        case .organisation: throw CommandFailure("\(member.effectiveAddress ?? wanted) is a CPCA account: the 10-minute assessment is for council and business accounts")
-        case .personal: throw CommandFailure("\(member.effectiveAddress ?? wanted) is personal webmail, which the rule does not accept whatever an assessment finds")
-        case .noAddress: throw CommandFailure("\(member.displayName ?? wanted) has no email address on record: record the account they use first")
+        let read = try await SiteSupport.readDirectory(site)
+        var member: Member?
+        var domains: [String] = []
+        if let wanted {
+            let found = try SiteSupport.member(wanted, in: read)
+            try refuseUnassessable(found.effectiveAddress, policy: policy, what: found.effectiveAddress ?? found.displayName ?? wanted)
+            guard let raw = AccountClassifier.domain(of: found.effectiveAddress), let domain = try? DomainNames.asciiName(raw) else {
+                throw CommandFailure("\(found.effectiveAddress ?? wanted): the domain is not a valid domain name")
+            }
+            member = found
+            domains.append(domain)
         }
-        guard let raw = AccountClassifier.domain(of: member.effectiveAddress), let domain = try? DomainNames.asciiName(raw) else {
-            throw CommandFailure("\(member.effectiveAddress ?? wanted): the domain is not a valid domain name")
+        for extra in extraDomains {
+            guard let domain = try? DomainNames.asciiName(extra) else { throw ValidationError("--domain \(extra) is not a valid domain name") }
+            try refuseUnassessable("postmaster@\(domain)", policy: policy, what: "--domain \(extra)")
+            if !domains.contains(domain) { domains.append(domain) }
+        }
+        guard !domains.isEmpty else { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain> (repeatable)") }
+        let organisation = try organisationName(named, member: member, domains: domains, read: read, policy: policy)
+        let memberQuestions = policy.checklist.memberQuestionIDs
+        var covering: StoredAssessment?
+        if let member, !memberQuestions.isEmpty, extraDomains.isEmpty, named == nil {
+            covering = try register.assessments().last { stored in
+                stored.scope == .organisation && stored.domains.contains(domains[0]) && stored.memberId != member.id
+                    && stored.passed && stored.validUntil > Date()
+            }
         }
         let kit = SiteSupport.checkerKit(site, policy: policy)
         defer { kit.shutdown() }
-        let report = await kit.checker.check(domain)
-        return AssessmentContext(site: site, policy: policy, register: register, member: member, domain: domain, report: report,
-                                 evidenceAnswers: Assessment.evidenceAnswers(policy.checklist, report: report))
+        let reports = await kit.checker.check(domains, concurrency: site.checks.concurrency)
+        return AssessmentContext(site: site, policy: policy, register: register, member: member, organisation: organisation,
+                                 domains: domains, reports: reports,
+                                 evidenceAnswers: covering == nil ? Assessment.evidenceAnswers(policy.checklist, reports: reports) : [],
+                                 coveringAssessment: covering)
     }
 
-    var memberName: String { member.displayName ?? member.dn }
+    /// CPCA accounts and personal webmail are never assessed: say why.
+    private static func refuseUnassessable(_ address: String?, policy: MemberEmailPolicy, what: String) throws {
+        switch policy.classifier.classify(address) {
+        case .external: return
+        case .organisation: throw CommandFailure("\(what) is a CPCA account: the 10-minute assessment is for council and business accounts")
+        case .personal: throw CommandFailure("\(what) is personal webmail, which the rule does not accept whatever an assessment finds")
+        case .noAddress: throw CommandFailure("\(what) has no email address on record: record the account they use first")
+        }
+    }
 
-    var evidenceLines: [String] { report.checks.map { "\($0.id): \($0.status.rawValue) — \($0.summary)" } }
+    /// The organisation's name: as given, else the Member's organisation, else the one
+    /// organisation every Member on these domains names.
+    private static func organisationName(_ named: String?, member: Member?, domains: [String], read: DirectoryRead,
+                                         policy: MemberEmailPolicy) throws -> String {
+        if let named = named?.trimmingCharacters(in: .whitespaces), !named.isEmpty { return named }
+        if let own = member?.organisation, !own.isEmpty { return own }
+        let onDomains = Set(read.members.compactMap { candidate -> String? in
+            guard let raw = AccountClassifier.domain(of: candidate.effectiveAddress), let domain = try? DomainNames.asciiName(raw),
+                  domains.contains(domain) else { return nil }
+            return candidate.organisation.flatMap { $0.isEmpty ? nil : $0 }
+        })
+        if onDomains.count == 1, let only = onDomains.first { return only }
+        throw ValidationError("name the organisation assessed: --organisation \"Name\" (the directory "
+                              + (onDomains.isEmpty ? "names none" : "names several: \(onDomains.sorted().joined(separator: ", "))") + ")")
+    }
+
+    var subjectName: String { member.map { $0.displayName ?? $0.dn } ?? organisation }
+
+    /// Where the unfinished assessment is kept.
+    var draftKey: String { member?.id ?? "domain:\(domains[0])" }
+
+    /// The questions this assessment asks: the Member's own when an organisation assessment
+    /// already covers them, else the whole checklist.
+    var questions: [Checklist.Question] {
+        let all = policy.checklist.questions
+        return coveringAssessment == nil ? all : all.filter { $0.about == .member }
+    }
+
+    var evidenceLines: [String] {
+        reports.flatMap { report in report.checks.map { (reports.count > 1 ? "\(report.asciiDomain) " : "") + "\($0.id): \($0.status.rawValue) — \($0.summary)" } }
+    }
+
+    /// The cloud mail service the provider check recognised on the first domain, if any.
+    var cloudService: String? {
+        if case let .string(name)? = report.check("provider")?.details["provider"] { return name }
+        return nil
+    }
 
     /// Stores the finished assessment (removing its draft) and says what was recorded.
-    func record(answers: [AssessmentAnswer], assessor: String, startedAt: Date) throws -> StoredAssessment {
-        let (passed, failed) = Assessment.result(policy.checklist, answers: answers)
+    func record(answers: [AssessmentAnswer], assessor: String, itContact: String, startedAt: Date,
+                cyberEssentials: CyberEssentialsCertificate?) throws -> StoredAssessment {
         let now = Date()
-        let validUntil = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.assessmentValidMonths, to: now)!
-        let assessment = StoredAssessment(id: 0, memberId: member.id, memberName: memberName, domain: domain, assessor: assessor,
-                                          startedAt: startedAt, completedAt: now, passed: passed, failedItems: failed, answers: answers,
-                                          evidence: evidenceLines, validUntil: validUntil)
-        do { return try register.recordAssessment(assessment) } catch let error as RegisterError { throw CommandFailure(error.description) }
+        let checklist = Checklist(file: policy.checklist.file, name: policy.checklist.name, questions: questions,
+                                  cyberEssentials: coveringAssessment == nil ? policy.checklist.cyberEssentials : nil)
+        let (passed, failed, remarks) = Assessment.result(checklist, answers: answers, cloudService: cloudService)
+        var validUntil = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.assessmentValidMonths, to: now)!
+        // A pass that rests on a Cyber Essentials certificate lasts no longer than the certificate.
+        if let certificate = cyberEssentials { validUntil = min(validUntil, certificate.expires) }
+        if let covering = coveringAssessment { validUntil = min(validUntil, covering.validUntil) }
+        let memberAnswers = answers.map { answer -> AssessmentAnswer in
+            var answer = answer
+            if questions.first(where: { $0.id == answer.question })?.about == .member { answer.memberId = member?.id }
+            return answer
+        }
+        let assessment = StoredAssessment(scope: coveringAssessment == nil ? .organisation : .member, organisation: organisation,
+                                          domains: coveringAssessment == nil ? domains : [], memberId: member?.id ?? "",
+                                          memberName: member.map { $0.displayName ?? $0.dn } ?? "", itContact: itContact, assessor: assessor,
+                                          startedAt: startedAt, completedAt: now, passed: passed, failedItems: failed, remarks: remarks,
+                                          answers: memberAnswers, evidence: evidenceLines, validUntil: validUntil,
+                                          cyberEssentials: cyberEssentials, basedOn: coveringAssessment?.id)
+        do { return try register.recordAssessment(assessment, draftKey: draftKey) } catch let error as RegisterError {
+            throw CommandFailure(error.description)
+        }
+    }
+
+    /// The certificate given with a "yes" to the Cyber Essentials question, checked.
+    static func certificate(number: String?, expires: String?, questionSet: String?, checklist: Checklist,
+                            fail: (String, String) -> Error) throws -> CyberEssentialsCertificate {
+        guard let ce = checklist.cyberEssentials else { throw fail("", "the checklist does not ask about Cyber Essentials") }
+        guard let number = number?.trimmingCharacters(in: .whitespaces), !number.isEmpty else {
+            throw fail("certificate", "give the certificate number")
+        }
+        guard let expiresText = expires, let day = try? SiteSupport.day(expiresText, option: "expires", at: 86_399) else {
+            throw fail("expires", "give the certificate's expiry as YYYY-MM-DD")
+        }
+        guard day > Date() else { throw fail("expires", "the certificate expired on \(expiresText): the answer is no") }
+        let set = questionSet?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard let known = ce.questionSets.first(where: { $0.lowercased() == set.lowercased() || $0.lowercased().hasPrefix(set.lowercased() + " ") }),
+              !set.isEmpty else {
+            throw fail("questionSet", "name the question set assessed: one of \(ce.questionSets.joined(separator: ", "))")
+        }
+        return CyberEssentialsCertificate(number: number, expires: day, questionSet: known)
     }
 }
 
 struct AssessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assess",
-        abstract: "Run the 10-minute assessment of a Member's council or business mail system.",
+        abstract: "Run the 10-minute assessment of a council's or business's mail system.",
         discussion: """
-        Checks the Member's mail domain afresh and answers what the evidence shows (mailbox, SPF/DKIM/DMARC, \
+        The assessment is of the organisation's mail system, not of one Member: once it passes, \
+        every Member whose address is on the domains it covers is current until its end. Name the \
+        organisation through one of its Members (--member: their domain, their organisation), or by \
+        its domains (--domain, repeatable; add more to a Member's, e.g. a council with two domains).
+
+        Checks each domain afresh and answers what the evidence shows (mailbox, SPF/DKIM/DMARC, \
         MTA-STS/TLS-RPT); asks the assessor the rest (MFA, platform, devices, Cyber Essentials, \
-        forwarding, leavers, data location, guest access): yes, no or n/a, with a note. Shows the time \
-        taken. The result (pass, or fail with the failed items), assessor, answers, evidence and a \
-        valid-until date are stored in the register; the audit uses the latest.
+        forwarding, leavers, data location, guest access): yes, no or n/a, with a note. A "yes" to \
+        Cyber Essentials records the certificate number, expiry and question set; the assessment is \
+        current until the earlier of assessment.validMonths (12) and the certificate's expiry. Since \
+        Cyber Essentials v3.3 (Danzell, 27 April 2026), "no" to MFA on a cloud mail service also \
+        fails the Cyber Essentials question. The result, the organisation, its IT contact, the \
+        assessor, the answers and the evidence are stored in the register.
+
+        If the checklist has questions about a Member's own account (about: member), they are asked \
+        for each Member: --member on a domain already covered asks only those.
 
         Every answer is saved as it is given: after Ctrl-C (or 'q') the same command offers to resume \
         or discard the unfinished assessment. Nothing half-finished is ever taken as an assessment.
 
         Examples:
-          mailaudit assess --config site.yaml --member sarah.mills@council.example --assessor "J Smith (ICT)"
-          mailaudit assess --config site.yaml --member <id> --answers answers.yaml --assessor "J Smith (ICT)"
+          mailaudit assess --config site.yaml --member sarah.mills@council.example --it-contact "R Patel (IT)" --assessor "J Smith (ICT)"
+          mailaudit assess --config site.yaml --domain fenland.gov.uk --domain fenland.org.uk --organisation "Fenland DC" \\
+              --it-contact "R Patel (IT)" --answers answers.yaml --assessor "J Smith (ICT)"
 
         answers.yaml maps question ids to yes, no or n/a, with an optional note:
           mfa: yes
-          cyber-essentials: {answer: yes, note: "CE Plus 1234-5678, expires 2027-05-01"}
+          devices: {answer: yes, note: "Intune, BitLocker"}
+          cyber-essentials: {answer: yes, certificate: "IASME-CE-012345", expires: 2027-05-01, questionSet: Danzell}
         """)
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
-    @Option(name: .long, help: ArgumentHelp("The Member: directory id or email address.", valueName: "id-or-email")) var member: String
+    @Option(name: .long, help: ArgumentHelp("A Member of the organisation: directory id or email address.", valueName: "id-or-email"))
+    var member: String?
+    @Option(name: .long, help: ArgumentHelp("A mail domain the assessment covers (repeatable).", valueName: "domain"))
+    var domain: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The organisation assessed (default: the Member's organisation in the directory).", valueName: "name"))
+    var organisation: String?
+    @Option(name: .long, help: ArgumentHelp("The organisation's IT contact at the assessment (asked for if not given).", valueName: "name"))
+    var itContact: String?
     @Option(name: .long, help: ArgumentHelp("Who assesses (default $MAILAUDIT_ASSESSOR).", valueName: "name")) var assessor: String?
     @Option(name: .long, help: ArgumentHelp("Answer from this YAML file instead of asking.", valueName: "path")) var answers: String?
+
+    func validate() throws {
+        if member == nil && domain.isEmpty { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain>") }
+    }
 
     func run() async throws {
         guard let assessor = assessor ?? ProcessInfo.processInfo.setting("MAILAUDIT_ASSESSOR"), !assessor.isEmpty else {
             throw ValidationError("say who assesses: --assessor \"Name\" (or $MAILAUDIT_ASSESSOR)")
         }
-        let context = try await AssessmentContext.prepare(config: config, member: member)
+        let context = try await AssessmentContext.prepare(config: config, member: member, extraDomains: domain, organisation: organisation)
         if let answers {
-            try runFromFile(answers, context: context, assessor: assessor)
+            guard let itContact = itContact?.trimmingCharacters(in: .whitespaces), !itContact.isEmpty else {
+                throw ValidationError("say who the organisation's IT contact is: --it-contact \"Name\"")
+            }
+            try runFromFile(answers, context: context, assessor: assessor, itContact: itContact)
         } else {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw CommandFailure("standard input is not a terminal: answer interactively in one, or give --answers FILE")
             }
-            try InteractiveAssessment(context: context, assessor: assessor).run()
+            try InteractiveAssessment(context: context, assessor: assessor, itContact: itContact).run()
         }
     }
 
-    private func runFromFile(_ file: String, context: AssessmentContext, assessor: String) throws {
+    private func runFromFile(_ file: String, context: AssessmentContext, assessor: String, itContact: String) throws {
         let started = Date()
         var given: [AssessmentAnswer] = []
+        var certificate: CyberEssentialsCertificate?
+        let checklist = context.policy.checklist
         do {
             let root = try YAMLMapping.load(file: file)
-            let checklist = context.policy.checklist
-            try root.allowOnly(checklist.questions.map(\.id))
-            for question in checklist.questions where root.has(question.id) {
+            try root.allowOnly(context.questions.map(\.id))
+            for question in context.questions where root.has(question.id) {
                 if context.evidenceAnswers.contains(where: { $0.question == question.id }) {
                     throw root.error(question.id, "the evidence answers this question; leave it out")
                 }
+                let isCertificate = question.id == checklist.cyberEssentials?.question
                 var text: String?
                 var note: String?
-                if let entry = try? root.mapping(question.id) {
-                    try entry.allowOnly(["answer", "note"])
-                    text = try entry.requiredString("answer")
-                    note = try entry.string("note")
+                var entry: YAMLMapping?
+                if let mapping = try? root.mapping(question.id) {
+                    try mapping.allowOnly(isCertificate ? ["answer", "note", "certificate", "expires", "questionSet"] : ["answer", "note"])
+                    text = try mapping.requiredString("answer")
+                    note = try mapping.string("note")
+                    entry = mapping
                 } else {
                     text = try root.string(question.id)
                 }
@@ -121,15 +260,24 @@ struct AssessCommand: AsyncParsableCommand {
                 if value == .notApplicable && !question.allowsNotApplicable {
                     throw root.error(question.id, "this question cannot be answered n/a")
                 }
+                if isCertificate && value == .yes {
+                    guard let entry else {
+                        throw root.error(question.id, "a yes records the certificate: {answer: yes, certificate: ..., expires: YYYY-MM-DD, questionSet: ...}")
+                    }
+                    certificate = try AssessmentContext.certificate(
+                        number: try entry.string("certificate"), expires: try entry.string("expires"), questionSet: try entry.string("questionSet"),
+                        checklist: checklist, fail: { key, message in entry.error(key.isEmpty ? nil : key, message) })
+                }
                 given.append(AssessmentAnswer(question: question.id, value: value, source: .assessor, note: note))
             }
             let all = context.evidenceAnswers + given
-            let missing = Assessment.remaining(checklist, answers: all)
+            let missing = context.questions.filter { question in !all.contains { $0.question == question.id } }
             guard missing.isEmpty else {
                 throw root.error(nil, "no answer for \(missing.map(\.id).joined(separator: ", "))")
             }
-            let ordered = checklist.questions.compactMap { question in all.first { $0.question == question.id } }
-            let stored = try context.record(answers: ordered, assessor: assessor, startedAt: started)
+            let ordered = context.questions.compactMap { question in all.first { $0.question == question.id } }
+            let stored = try context.record(answers: ordered, assessor: assessor, itContact: itContact, startedAt: started,
+                                            cyberEssentials: certificate)
             FileHandle.standardOutput.write(Data(AssessmentText.outcome(stored).utf8))
         } catch let error as ConfigError {
             throw CommandFailure(error.description)
@@ -141,6 +289,7 @@ struct AssessCommand: AsyncParsableCommand {
 struct InteractiveAssessment {
     let context: AssessmentContext
     let assessor: String
+    let itContact: String?
     let sessionStart = Date()
 
     static func parse(_ text: String) -> AssessmentAnswer.Value? {
@@ -167,25 +316,31 @@ struct InteractiveAssessment {
     func run() throws {
         let checklist = context.policy.checklist
         say(AssessmentText.header(context))
-        var draft = AssessmentDraft(memberId: context.member.id, memberName: context.memberName, assessor: assessor,
+        var contact = itContact?.trimmingCharacters(in: .whitespaces) ?? ""
+        while contact.isEmpty {
+            guard let reply = ask("The organisation's IT contact at this assessment (name and role): ") else { return stopped() }
+            contact = reply.trimmingCharacters(in: .whitespaces)
+        }
+        var draft = AssessmentDraft(memberId: context.draftKey, memberName: context.subjectName, assessor: assessor,
                                     startedAt: sessionStart, answers: [])
-        if let saved = try context.register.draft(memberId: context.member.id) {
+        if let saved = try context.register.draft(memberId: context.draftKey) {
             let started = ISO8601DateFormatter().string(from: saved.startedAt)
             let answered = saved.answers.count
             while true {
                 guard let choice = ask("An unfinished assessment started \(started) by \(saved.assessor) has \(answered) answer\(answered == 1 ? "" : "s"). [r]esume or [d]iscard? ") else { return }
                 if choice.lowercased().hasPrefix("r") { draft = saved; draft.answers = saved.answers.filter { $0.source == .assessor }; break }
-                if choice.lowercased().hasPrefix("d") { try context.register.discardDraft(memberId: context.member.id); break }
+                if choice.lowercased().hasPrefix("d") { try context.register.discardDraft(memberId: context.draftKey); break }
             }
         }
         var answers = context.evidenceAnswers + draft.answers
-        let remaining = Assessment.remaining(checklist, answers: answers)
+        let remaining = context.questions.filter { question in !answers.contains { $0.question == question.id } }
         for (index, question) in remaining.enumerated() {
             say("\n[\(clock)] Question \(index + 1) of \(remaining.count) for you: \(question.question)\n")
             say("   Why: \(question.why)\n   Pass: \(question.pass)\n")
-            if !question.evidence.isEmpty {
-                for check in question.evidence.compactMap({ context.report.check($0) }) {
-                    say("   Evidence: \(check.id) \(check.status.rawValue): \(TerminalText.sanitize(check.summary))\n")
+            for report in context.reports {
+                for check in question.evidence.compactMap({ report.check($0) }) {
+                    let domain = context.reports.count > 1 ? "\(report.asciiDomain) " : ""
+                    say("   Evidence: \(domain)\(check.id) \(check.status.rawValue): \(TerminalText.sanitize(check.summary))\n")
                 }
             }
             var value: AssessmentAnswer.Value?
@@ -197,6 +352,10 @@ struct InteractiveAssessment {
                 if value == .notApplicable && !question.allowsNotApplicable { value = nil }
                 if value == nil { say("   Please answer \(options).\n") }
             }
+            if value == .yes && question.id == checklist.cyberEssentials?.question {
+                guard let certificate = askCertificate(checklist) else { return stopped() }
+                draft.cyberEssentials = certificate
+            }
             guard let note = ask("   Note (Enter for none): ") else { return stopped() }
             let answer = AssessmentAnswer(question: question.id, value: value!, source: .assessor,
                                           note: note.trimmingCharacters(in: .whitespaces).isEmpty ? nil : note)
@@ -204,9 +363,26 @@ struct InteractiveAssessment {
             answers.append(answer)
             try context.register.saveDraft(draft)   // one transaction an answer: Ctrl-C loses nothing given
         }
-        let ordered = checklist.questions.compactMap { question in answers.first { $0.question == question.id } }
-        let stored = try context.record(answers: ordered, assessor: assessor, startedAt: draft.startedAt)
+        let ordered = context.questions.compactMap { question in answers.first { $0.question == question.id } }
+        let stored = try context.record(answers: ordered, assessor: assessor, itContact: contact, startedAt: draft.startedAt,
+                                        cyberEssentials: draft.cyberEssentials)
         say("\n[\(clock)] " + AssessmentText.outcome(stored))
+    }
+
+    /// Asks for the certificate until it is complete and current; nil when input ends.
+    private func askCertificate(_ checklist: Checklist) -> CyberEssentialsCertificate? {
+        let sets = checklist.cyberEssentials?.questionSets ?? []
+        while true {
+            guard let number = ask("   Certificate number: "),
+                  let expires = ask("   Certificate expires (YYYY-MM-DD): "),
+                  let set = ask("   Question set assessed [\(sets.first ?? "")] (\(sets.joined(separator: ", "))): ") else { return nil }
+            do {
+                return try AssessmentContext.certificate(number: number, expires: expires, questionSet: set.isEmpty ? sets.first : set,
+                                                         checklist: checklist, fail: { _, message in CommandFailure(message) })
+            } catch {
+                say("   \(error) — please give it again.\n")
+            }
+        }
     }
 
     private func stopped() {
@@ -217,13 +393,20 @@ struct InteractiveAssessment {
 /// Text shown around an assessment.
 enum AssessmentText {
     static func header(_ context: AssessmentContext) -> String {
-        var lines = ["Ten-minute assessment: \(TerminalText.sanitize(context.memberName))"
-                     + (context.member.organisation.map { " (\(TerminalText.sanitize($0)))" } ?? ""),
-                     "Address: \(TerminalText.sanitize(context.member.effectiveAddress ?? "")); domain checked now: \(context.domain)", ""]
+        var lines = ["Ten-minute assessment of \(TerminalText.sanitize(context.organisation))'s mail system: \(context.domains.joined(separator: ", "))"]
+        if let member = context.member {
+            lines.append("Through: \(TerminalText.sanitize(member.displayName ?? member.dn)) <\(TerminalText.sanitize(member.effectiveAddress ?? ""))>")
+        }
+        if let covering = context.coveringAssessment {
+            lines.append("Assessment #\(covering.id) of \(TerminalText.sanitize(covering.organisation)) covers this domain until "
+                         + "\(String(ISO8601DateFormatter().string(from: covering.validUntil).prefix(10))): only the questions about this Member's own account are asked.")
+        }
+        lines.append("Domains checked now:")
+        lines.append("")
         for line in context.evidenceLines { lines.append("  " + TerminalText.sanitize(line)) }
         lines.append("")
         for answer in context.evidenceAnswers {
-            lines.append("Answered from the evidence: \(answer.question) = \(answer.value.rawValue) (\(answer.note ?? ""))")
+            lines.append("Answered from the evidence: \(answer.question) = \(answer.value.rawValue) (\(TerminalText.sanitize(answer.note ?? "")))")
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -232,8 +415,15 @@ enum AssessmentText {
         let day = String(ISO8601DateFormatter().string(from: stored.validUntil).prefix(10))
         let took = Int(stored.completedAt.timeIntervalSince(stored.startedAt))
         let result = stored.passed ? "PASS" : "FAIL (failed: \(stored.failedItems.joined(separator: ", ")))"
-        return "Recorded assessment #\(stored.id) of \(TerminalText.sanitize(stored.memberName)): \(result); valid until \(day). "
-            + "Took \(took / 60) min \(took % 60) s.\n"
+        let covers = stored.scope == .organisation
+            ? "of \(TerminalText.sanitize(stored.organisation)) (\(stored.domains.joined(separator: ", ")))"
+            : "of \(TerminalText.sanitize(stored.memberName))'s own account, under assessment #\(stored.basedOn.map(String.init) ?? "?")"
+        var text = "Recorded assessment #\(stored.id) \(covers): \(result); valid until \(day). Took \(took / 60) min \(took % 60) s.\n"
+        for remark in stored.remarks { text += "  \(remark)\n" }
+        if stored.passed && stored.scope == .organisation {
+            text += "Every Member whose address is on \(stored.domains.joined(separator: ", ")) is covered until \(day).\n"
+        }
+        return text
     }
 }
 
@@ -252,13 +442,22 @@ struct ChecklistCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, html }
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
-    @Option(name: .long, help: ArgumentHelp("The Member: directory id or email address.", valueName: "id-or-email")) var member: String
+    @Option(name: .long, help: ArgumentHelp("A Member of the organisation: directory id or email address.", valueName: "id-or-email"))
+    var member: String?
+    @Option(name: .long, help: ArgumentHelp("A mail domain the assessment covers (repeatable).", valueName: "domain"))
+    var domain: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The organisation assessed (default: the Member's organisation).", valueName: "name"))
+    var organisation: String?
     @Option(name: .long, help: "text or html (printable).") var format: Format = .text
 
+    func validate() throws {
+        if member == nil && domain.isEmpty { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain>") }
+    }
+
     func run() async throws {
-        let context = try await AssessmentContext.prepare(config: config, member: member)
-        let sheet = ChecklistSheet(memberName: context.memberName, organisation: context.member.organisation,
-                                   address: context.member.effectiveAddress ?? "", domain: context.domain,
+        let context = try await AssessmentContext.prepare(config: config, member: member, extraDomains: domain, organisation: organisation)
+        let sheet = ChecklistSheet(memberName: context.subjectName, organisation: context.organisation,
+                                   address: context.member?.effectiveAddress ?? "", domain: context.domains.joined(separator: ", "),
                                    checklist: context.policy.checklist, evidence: context.report, answers: context.evidenceAnswers,
                                    preparedAt: Date())
         let output = format == .html ? ChecklistHTML.render(sheet) : ChecklistHTML.text(sheet)

@@ -21,12 +21,20 @@ struct AuditCommand: AsyncParsableCommand {
         (versioned schema, see the README), DIR/action-plan.csv and DIR/summary.md, and prints a \
         summary. With --format json it prints the JSON instead.
 
+        --as-of DAY judges an earlier day as it stood then: only assessments and exception \
+        decisions recorded on or before that day count, and they are judged at its end. The \
+        report still says when it was really made (generatedAt) beside the day judged (asOf). A \
+        backdated run is not recorded unless --record is given, and is never the run that later \
+        audits compare with. A day in the future is refused.
+
         Exit codes, for cron: 0 every Member compliant or excepted; 1 anyone non-compliant, \
-        assessment-due or unknown; 2 the audit could not run.
+        assessment-due or unknown; 2 the audit could not run, or ran but could not be recorded \
+        (the reports are then written with a banner saying so).
 
         Examples:
           mailaudit audit --config site.yaml --out reports/2026-11
           mailaudit audit --config site.yaml --format json > audit.json
+          mailaudit audit --config site.yaml --as-of 2026-09-30 --out reports/as-of-september
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -40,14 +48,22 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(name: .long, help: "What to print: text (a summary) or json (the whole audit).")
     var format: Format = .text
 
-    @Option(name: .long, help: ArgumentHelp("Judge as of this day (YYYY-MM-DD) instead of now: for reproducing a past audit.", valueName: "date"))
+    @Option(name: .long, help: ArgumentHelp("Judge as of the end of this earlier day (YYYY-MM-DD), with only the assessments and decisions recorded by then.", valueName: "date"))
     var asOf: String?
 
     @Flag(name: .long, help: "Do not record this run in the register (a trial run).")
     var noRecord = false
 
+    @Flag(name: .long, help: "Record a backdated (--as-of) run too. It is kept in the history, never compared with.")
+    var record = false
+
+    func validate() throws {
+        if noRecord && record { throw ValidationError("--record and --no-record cannot both be given") }
+    }
+
     func run() async throws {
-        let now = try asOfDate() ?? Date()
+        let generatedAt = Date()
+        let asOfInstant = try asOfDate(now: generatedAt) ?? generatedAt
         let site: SiteConfiguration
         let policy: MemberEmailPolicy
         do {
@@ -61,13 +77,13 @@ struct AuditCommand: AsyncParsableCommand {
         let register: AuditRegister
         let previous: PreviousRun?
         let exceptions: [ExceptionGrant]
-        let assessments: [String: AssessmentRecord]
+        let assessments: [AssessmentRecord]
         let read: DirectoryRead
         do {
-            register = try AuditRegister(path: site.registerFile)
-            previous = try register.lastRun()
+            register = try SiteSupport.openRegister(site)
+            previous = try register.previousRun()
             exceptions = try register.exceptions()
-            assessments = try register.latestAssessments()
+            assessments = try register.assessments().map(\.record)
             read = try await DirectoryReader.read(site.directory)
         } catch let error as DirectoryError {
             throw CommandFailure(error.description)
@@ -77,16 +93,28 @@ struct AuditCommand: AsyncParsableCommand {
 
         let kit = SiteSupport.checkerKit(site, policy: policy)
         defer { kit.shutdown() }
-        let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, now: now,
-                                 concurrency: site.checks.concurrency)
-        let result = await runner.run(read, assessments: assessments, exceptions: exceptions, previous: previous, warnings: read.warnings,
+        let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, asOf: asOfInstant,
+                                 generatedAt: generatedAt, concurrency: site.checks.concurrency)
+        var result = await runner.run(read, assessments: assessments, exceptions: exceptions, previous: previous, warnings: read.warnings,
                                       progress: DomainCheckerKit.progressReporter(label: "Checked domains:"))
         let statistics = await kit.resolver.statistics
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver answered no question: no domain could be checked, so no verdicts are given")
         }
-        if !noRecord {
-            do { try register.record(result) } catch let error as RegisterError { throw CommandFailure(error.description) }
+        // The run's number goes into every report, so the run is recorded first. A run that
+        // cannot be recorded is not thrown away: its reports are written with a banner, exit 2.
+        var recordingFailed = false
+        if noRecord {
+            result.notRecorded = "a trial run (--no-record)"
+        } else if result.backdated && !record {
+            result.notRecorded = "a backdated run (--as-of without --record)"
+        } else {
+            do {
+                result.runId = try register.record(result)
+            } catch let error as RegisterError {
+                result.notRecorded = error.description
+                recordingFailed = true
+            }
         }
         if let out { try write(result, to: out) }
         switch format {
@@ -96,12 +124,20 @@ struct AuditCommand: AsyncParsableCommand {
         case .text:
             FileHandle.standardOutput.write(Data(AuditSummaryText.render(result, reportFolder: out).utf8))
         }
+        if recordingFailed {
+            throw CommandFailure("this run was not recorded: \(result.notRecorded ?? "")"
+                                 + (out.map { "; the reports in \($0) say so" } ?? ""))
+        }
         if result.needsAction { throw ExitCode(1) }
     }
 
-    private func asOfDate() throws -> Date? {
+    /// The end of the day given (today: now). A day after today is refused: nobody can judge it.
+    private func asOfDate(now: Date) throws -> Date? {
         guard let asOf else { return nil }
-        return try SiteSupport.day(asOf, option: "--as-of", at: 12 * 3600)   // midday
+        let start = try SiteSupport.day(asOf, option: "--as-of", at: 0)
+        let today = try SiteSupport.day(String(ISO8601DateFormatter().string(from: now).prefix(10)), option: "--as-of", at: 0)
+        if start > today { throw ValidationError("--as-of \(asOf) is in the future: an audit can only judge today or an earlier day") }
+        return start == today ? nil : start.addingTimeInterval(86_399)
     }
 
     /// Writes the four report files; each is written whole or not at all.
@@ -142,7 +178,7 @@ struct HistoryCommand: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: site.registerFile) else {
                 throw CommandFailure("no register yet at \(site.registerFile): run mailaudit audit first")
             }
-            runs = try AuditRegister(path: site.registerFile).runs()
+            runs = try SiteSupport.openRegister(site).runs()
         } catch let error as ConfigError {
             throw CommandFailure(error.description)
         } catch let error as RegisterError {
@@ -154,12 +190,15 @@ struct HistoryCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("\n".utf8))
         case .text:
             let formatter = ISO8601DateFormatter()
-            var lines = ["Run  When                  Members  Compliant  Non-compliant  Assessment due  Exception  Unknown  Policy"]
+            // Newest first by when the run happened; "As of" is the day it judged.
+            var lines = ["Run  Recorded at           As of                   Members  Compliant  Non-compliant  Assessment due  Exception  Unknown  Policy"]
             for run in runs {
                 let counts = [Verdict.compliant, .nonCompliant, .assessmentDue, .exception, .unknown].map { run.summary[$0.rawValue] ?? 0 }
-                lines.append(String(format: "%-4lld %-21@ %7d  %9d  %13d  %14d  %9d  %7d  %@", run.id,
-                                    formatter.string(from: run.startedAt), run.memberCount, counts[0], counts[1], counts[2],
-                                    counts[3], counts[4], String(run.policyHash.prefix(12))))
+                let asOf = run.backdated ? String(formatter.string(from: run.asOf).prefix(10)) + " (backdated)" : "the same day"
+                let when = formatter.string(from: run.startedAt).padding(toLength: 21, withPad: " ", startingAt: 0)
+                lines.append(String(format: "%-4lld ", run.id) + when + asOf.padding(toLength: 24, withPad: " ", startingAt: 0)
+                             + String(format: "%7d  %9d  %13d  %14d  %9d  %7d  ", run.memberCount, counts[0], counts[1], counts[2],
+                                      counts[3], counts[4]) + String(run.policyHash.prefix(12)))
             }
             if runs.isEmpty { lines.append("(no runs yet)") }
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

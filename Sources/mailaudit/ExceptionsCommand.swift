@@ -24,12 +24,13 @@ struct ExceptionsCommand: AsyncParsableCommand {
         subcommands: [List.self, Grant.self, Revoke.self])
 
     static func describe(_ grant: ExceptionGrant, now: Date) -> String {
+        let supersedes = grant.supersedes.isEmpty ? "" : "; supersedes " + grant.supersedes.map { "#\($0)" }.joined(separator: ", ")
         let day = { (date: Date) in ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate]) }
         var state = grant.isLive(at: now) ? "live" : "expired"
         if let revocation = grant.revocation { state = "revoked \(day(revocation.decidedAt)) by \(revocation.decidedBy): \(revocation.reason)" }
         return "#\(grant.id)  \(TerminalText.sanitize(grant.memberName)) (\(TerminalText.sanitize(grant.memberId)))  \(grant.scope)\n"
             + "     until \(day(grant.expires)); decided \(day(grant.decidedAt)) by \(TerminalText.sanitize(grant.decidedBy)): "
-            + "\(TerminalText.sanitize(grant.reason)) [\(state)]"
+            + "\(TerminalText.sanitize(grant.reason)) [\(state)\(supersedes)]"
     }
 
     struct List: AsyncParsableCommand {
@@ -66,12 +67,25 @@ struct ExceptionsCommand: AsyncParsableCommand {
     }
 
     struct Grant: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Record a Monitoring Officer's decision to accept a shortfall until a date.")
+        static let configuration = CommandConfiguration(
+            abstract: "Record a Monitoring Officer's decision to accept a shortfall until a date.",
+            discussion: """
+            The grant is checked against what the Member fails in the latest audit run: a control \
+            the Member does not fail there, or one the policy only advises (it never counts against \
+            them), is refused with the reason. A grant for a control another live grant already \
+            accepts supersedes that grant for it (it says "supersedes #N"). Excepting personal \
+            webmail (email.personal), which the rule calls never acceptable, needs --confirm-personal. \
+            An exception never stands in for a missing, lapsed or failed 10-minute assessment unless \
+            it names assessment.current.
+            """)
 
         @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
         @Option(name: .long, help: ArgumentHelp("The Member: directory id or email address.", valueName: "id-or-email")) var member: String
         @Option(name: .long, help: ArgumentHelp("Controls accepted, comma-separated (e.g. dmarc,mta-sts).", valueName: "ids")) var controls: String?
-        @Flag(name: .long, help: "Accept whatever the Member fails, instead of naming controls.") var wholeMember = false
+        @Flag(name: .long, help: "Accept every required control the Member fails in the latest run (they are listed in the decision).")
+        var wholeMember = false
+        @Flag(name: .long, help: "Confirm that personal webmail (email.personal) is accepted, against the rule's default.")
+        var confirmPersonal = false
         @Option(name: .long, help: "Why the shortfall is accepted (required).") var reason: String
         @Option(name: .long, help: "Who decided (required), e.g. \"Monitoring Officer\".") var decidedBy: String
         @Option(name: .long, help: ArgumentHelp("Last day it applies (YYYY-MM-DD); at most the policy's exceptions.maxMonths ahead.", valueName: "date"))
@@ -92,19 +106,35 @@ struct ExceptionsCommand: AsyncParsableCommand {
             guard expires <= longest else {
                 throw ValidationError("--until \(until) is more than the policy's \(policy.exceptionMaxMonths) months away (exceptions.maxMonths in \(policy.file))")
             }
-            var controlList: [String]?
+            var named: [String] = []
             if let controls {
-                let ids = controls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                if let unknown = ids.first(where: { !Controls.all.contains($0) }) {
+                named = controls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                if let unknown = named.first(where: { !Controls.all.contains($0) }) {
                     throw ValidationError("unknown control \"\(unknown)\"; known: \(Controls.all.joined(separator: ", "))")
                 }
-                guard !ids.isEmpty else { throw ValidationError("--controls names no control") }
-                controlList = ids
+                guard !named.isEmpty else { throw ValidationError("--controls names no control") }
             }
             let found = try SiteSupport.member(member, in: try await SiteSupport.readDirectory(site))
-            let grant = try register.grant(memberId: found.id, memberName: found.displayName ?? found.dn, controls: controlList,
-                                           reason: reason, decidedBy: decidedBy, at: now, expires: expires)
-            FileHandle.standardOutput.write(Data(("Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n").utf8))
+            let decision: GrantCheck.Decision
+            do {
+                decision = try GrantCheck.check(memberId: found.id, controls: wholeMember ? nil : named, confirmPersonal: confirmPersonal,
+                                                policy: policy, register: register, now: now)
+            } catch let error as GrantCheck.Refusal {
+                throw CommandFailure(error.description)
+            }
+            let grant: ExceptionGrant
+            do {
+                grant = try register.grant(memberId: found.id, memberName: found.displayName ?? found.dn, controls: decision.controls,
+                                           reason: reason, decidedBy: decidedBy, at: now, expires: expires, supersedes: decision.supersedes.map(\.id))
+            } catch let error as RegisterError {
+                throw CommandFailure(error.description)
+            }
+            var text = "Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n"
+            for old in decision.supersedes {
+                text += "This supersedes #\(old.id) (\(old.scope), until \(SiteSupport.dayText(old.expires))) for "
+                    + "\(decision.controls.filter(old.names).joined(separator: ", ")).\n"
+            }
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 
@@ -133,7 +163,8 @@ struct RegisterCommand: AsyncParsableCommand {
                                                     subcommands: [Export.self])
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write everything the register holds as JSON: runs and every exception decision.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write everything the register holds as JSON: runs with each Member's verdict, every exception decision, every assessment.")
         @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
 
         func run() async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Policy
 
 @main
 struct MailAudit: AsyncParsableCommand {
@@ -40,6 +41,7 @@ struct MailAudit: AsyncParsableCommand {
         action; 2 the tool could not run (bad arguments or configuration, unreadable input, a \
         directory or resolver that could not be read).
         """,
+        version: ToolVersion.current,
         subcommands: [AuditCommand.self, HistoryCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
                       RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self, SPFCheckCommand.self])
 }

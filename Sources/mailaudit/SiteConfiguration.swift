@@ -26,6 +26,8 @@ struct SiteConfiguration {
     var directory: DirectoryConfiguration
     var policyFile: String
     var registerFile: String
+    /// How long a write to the register waits for another process's write (register.busyTimeout).
+    var registerBusyTimeout: TimeInterval = 30
     var mfaGroup: String?
     var checks = Checks()
 
@@ -38,10 +40,20 @@ struct SiteConfiguration {
         guard let policy = try root.path("policy") else {
             throw root.error("policy", "is required: the rule file, e.g. policies/cpca-member-email.yaml")
         }
-        let register = try root.path("register")
-            ?? URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("mailaudit.sqlite").path
+        let defaultRegister = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent("mailaudit.sqlite").path
+        var register = defaultRegister
+        var busyTimeout = 30
+        // `register: path`, or `register: {file: path, busyTimeout: seconds}`.
+        if let settings = try? root.mapping("register") {
+            try settings.allowOnly(["file", "busyTimeout"])
+            register = try settings.path("file") ?? defaultRegister
+            busyTimeout = try settings.int("busyTimeout", in: 1...3600) ?? busyTimeout
+        } else if let path = try root.path("register") {
+            register = path
+        }
         var site = SiteConfiguration(file: file, directory: try DirectoryConfiguration.read(directory), policyFile: policy,
                                      registerFile: register)
+        site.registerBusyTimeout = TimeInterval(busyTimeout)
         if let accounts = try root.mapping("accounts") {
             try accounts.allowOnly(["mfaGroup"])
             site.mfaGroup = try accounts.string("mfaGroup")

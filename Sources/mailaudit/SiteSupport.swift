@@ -17,12 +17,16 @@ enum SiteSupport {
         return date.addingTimeInterval(secondsIntoDay)
     }
 
+    static func dayText(_ date: Date) -> String {
+        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate])
+    }
+
     /// The site, its policy and its register, or one clear error.
     static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
         do {
             let site = try SiteConfiguration.load(config)
             let policy = try MemberEmailPolicy.load(file: site.policyFile)
-            return (site, policy, try AuditRegister(path: site.registerFile))
+            return (site, policy, try openRegister(site))
         } catch let error as ConfigError {
             throw CommandFailure(error.description)
         } catch let error as RegisterError {
@@ -30,6 +34,10 @@ enum SiteSupport {
         }
     }
 
+
+    static func openRegister(_ site: SiteConfiguration) throws -> AuditRegister {
+        try AuditRegister(path: site.registerFile, busyTimeout: site.registerBusyTimeout)
+    }
 
     /// The one Member whose id or address is `wanted`.
     static func member(_ wanted: String, in read: DirectoryRead) throws -> Member {
