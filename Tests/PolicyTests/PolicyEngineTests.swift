@@ -76,9 +76,10 @@ final class PolicyEngineTests: XCTestCase {
                        .nonCompliant)
         let noDMARC = engine.evaluate(contact, accountClass: .external, domain: "council.test", domainReport: report(["dmarc": .notPresent]), assessment: passed)
         XCTAssertEqual(noDMARC.verdict, .nonCompliant)
-        XCTAssertEqual(noDMARC.reason, "dmarc summary")
+        XCTAssertEqual(noDMARC.reason, "Non-compliant: dmarc summary")
         let dnsDown = engine.evaluate(contact, accountClass: .external, domain: "council.test", domainReport: report(["mx": .error, "spf": .error]), assessment: passed)
         XCTAssertEqual(dnsDown.verdict, .unknown, "a check that could not run is never compliant")
+        XCTAssertTrue(dnsDown.reason.hasPrefix("Unknown: mx, spf could not be checked"), dnsDown.reason)
         let failedAndDown = engine.evaluate(contact, accountClass: .external, domain: "council.test", domainReport: report(["mx": .error, "spf": .fail]), assessment: passed)
         XCTAssertEqual(failedAndDown.verdict, .nonCompliant, "a known failure outweighs what could not be checked")
         let warnings = engine.evaluate(contact, accountClass: .external, domain: "council.test",
@@ -104,9 +105,15 @@ final class PolicyEngineTests: XCTestCase {
             .init(id: "a", name: "a", verdict: .compliant), .init(id: "b", name: "b", verdict: .nonCompliant),
             .init(id: "c", name: "c", verdict: .assessmentDue), .init(id: "gone", name: "gone", verdict: .compliant),
         ])
-        let changes = RunChanges.between(previous, and: [result("a", .nonCompliant), result("b", .compliant), result("c", .unknown), result("new", .compliant)])
+        var previousEntries = previous.entries
+        previousEntries.append(.init(id: "d", name: "d", verdict: .nonCompliant))
+        previousEntries.append(.init(id: "e", name: "e", verdict: .exception))
+        let changes = RunChanges.between(PreviousRun(at: previous.at, entries: previousEntries),
+                                         and: [result("a", .nonCompliant), result("b", .compliant), result("c", .unknown), result("new", .compliant),
+                                               result("d", .exception), result("e", .compliant)])
         XCTAssertEqual(changes.newlyNonCompliant.map(\.id), ["a"])
-        XCTAssertEqual(changes.resolved.map(\.id), ["b"])
+        XCTAssertEqual(changes.resolved.map(\.id), ["b", "e"], "an exception that is no longer needed is resolved")
+        XCTAssertEqual(changes.nowExcepted.map(\.id), ["d"], "non-compliant to exception is not resolved: the shortfall is accepted, not fixed")
         XCTAssertEqual(changes.otherChanges.map(\.id), ["c"])
         XCTAssertEqual(changes.newMembers.map(\.id), ["new"])
         XCTAssertEqual(changes.departedMembers.map(\.id), ["gone"])

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import MailDomain
 import XCTest
 @testable import Policy
@@ -21,7 +22,7 @@ final class ReportWriterTests: XCTestCase {
                                                ("totalLookups", .int(1)), ("voidLookups", .int(0)),
                                                ("problems", .array([.string("<iframe src=x>")])), ("children", .array([])),
                                            ]))]))])
-        return AuditResult(generatedAt: TestPolicy.now,
+        return AuditResult(generatedAt: TestPolicy.now, asOf: TestPolicy.now, backdated: false,
                            policy: .init(file: "p", sha256: String(repeating: "0", count: 64), implements: "4.3", organisation: "Org & Co", baseline: "b"),
                            directory: .init(source: "s", profile: "openldap"), members: [member], domains: [domain], changes: nil, warnings: [])
     }
@@ -60,10 +61,10 @@ final class ReportWriterTests: XCTestCase {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("register-\(UUID().uuidString)/r.sqlite").path
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
         let register = try AuditRegister(path: path)
-        XCTAssertNil(try register.lastRun())
+        XCTAssertNil(try register.previousRun())
         var result = hostileResult()
         try register.record(result)
-        let last = try XCTUnwrap(try register.lastRun())
+        let last = try XCTUnwrap(try register.previousRun())
         XCTAssertEqual(last.entries, [PreviousRun.Entry(id: "x<1>", name: "<script>alert('m')</script>", verdict: .nonCompliant)])
         result.members[0].verdict = .compliant
         try register.record(result)
@@ -71,11 +72,39 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertEqual(try register.runs().first?.summary["compliant"], 1)
         // Reopening runs the migrations again, harmlessly.
         XCTAssertEqual(try AuditRegister(path: path).runs().count, 2)
-        // A run whose members clash on the primary key cannot half-write: the transaction rolls back.
+        // A directory that repeats an id keeps one row a Member: rows are never replaced.
         var broken = result
         broken.members.append(broken.members[0])
         broken.members[1].verdict = .unknown
-        XCTAssertNoThrow(try register.record(broken), "INSERT OR REPLACE keeps one row a Member")
+        XCTAssertNoThrow(try register.record(broken))
         XCTAssertEqual(try register.runs().count, 3)
+        XCTAssertEqual(try register.runs(withMembers: true).first?.members?.map(\.verdict), ["compliant"])
+        // Runs and their rows are append-only: the database refuses edits and deletions.
+        let database = try DatabaseQueue(path: path)
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "UPDATE auditRun SET memberCount = 0") })
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "DELETE FROM auditRun") })
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "UPDATE auditRunMember SET verdict = 'compliant'") })
+        XCTAssertThrowsError(try database.write { try $0.execute(sql: "DELETE FROM auditRunMember") })
+        XCTAssertEqual(try register.integrityCheck(), "ok")
+    }
+
+    /// A backdated run is kept in the history but is never the run compared with.
+    func testBackdatedRunsAreNeverThePreviousRun() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("register-\(UUID().uuidString)/r.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let register = try AuditRegister(path: path)
+        var current = hostileResult()
+        current.generatedAt = TestPolicy.now
+        let first = try register.record(current)
+        var past = hostileResult()
+        past.generatedAt = TestPolicy.now.addingTimeInterval(3600)
+        past.asOf = TestPolicy.now.addingTimeInterval(-90 * 86_400)
+        past.backdated = true
+        past.members[0].verdict = .compliant
+        let backdated = try register.record(past)
+        XCTAssertEqual(try register.previousRun()?.id, first, "changes compare with the latest run that judged its own day")
+        XCTAssertEqual(try register.runs().map(\.id), [backdated, first], "history is ordered by when runs happened")
+        XCTAssertEqual(try register.runs().first?.backdated, true)
+        XCTAssertEqual(try register.latestRunEntry(memberId: "x<1>")?.runId, first, "grants are checked against the latest real run")
     }
 }
