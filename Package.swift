@@ -40,6 +40,7 @@ let package = Package(
         .target(name: "Register", dependencies: [
             "Policy",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
         .target(name: "Report", dependencies: ["MailDomain", "Directory", "Policy"]),
         .executableTarget(name: "mailaudit", dependencies: [

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Policy
 
 /// The register: an SQLite file (GRDB) that remembers every audit run, so that each audit can
@@ -24,6 +25,12 @@ public final class AuditRegister: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
+            // Keep the WAL file when the last connection closes: opening then needs no write,
+            // so an audit can start (and read) while another process holds the write lock.
+            configuration.prepareDatabase { db in
+                var persist: Int32 = 1
+                _ = sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+            }
             database = try DatabasePool(path: path, configuration: configuration)
             // Migrating takes the write lock; an up-to-date register is only read, so another
             // process writing at the same moment does not stop an audit from starting.

@@ -40,9 +40,11 @@ final class AuditEndToEndTests: XCTestCase {
         String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(Double(daysFromNow) * 86_400)).prefix(10))
     }
 
-    /// The Monitoring Officer's decisions: one that covers everything Sam Stale fails, one that
+    /// The Monitoring Officer's decisions, after a first audit (a grant is checked against what
+    /// the Member fails in the latest run): one that covers everything Sam Stale fails, one that
     /// covers only part of what Lee Locked fails, one granted to Dana Deputy and then revoked.
-    private func recordDecisions(_ site: URL) throws {
+    private func recordDecisions(_ site: URL, out: URL) throws {
+        XCTAssertEqual(try audit(site, out: out).status, 1)
         func exceptions(_ arguments: [String]) throws -> CommandRun {
             let run = try CommandRun.mailaudit(["exceptions"] + arguments + ["--config", site.path], environment: environment)
             XCTAssertEqual(run.status, 0, "exceptions \(arguments): \(run.stderr)")
@@ -62,7 +64,7 @@ final class AuditEndToEndTests: XCTestCase {
 
     func testEveryMemberGetsTheRightVerdict() throws {
         let (site, out, _) = try prepare()
-        try recordDecisions(site)
+        try recordDecisions(site, out: out)
         let run = try audit(site, out: out)
         XCTAssertEqual(run.status, 1, "someone needs action: exit 1 for cron. \(run.stderr)")
         XCTAssertTrue(String(decoding: run.stdout, as: UTF8.self).contains("index.html"))
@@ -83,7 +85,7 @@ final class AuditEndToEndTests: XCTestCase {
         XCTAssertFalse(failing("Dana Deputy").contains("account.locked"), "disabled is not also locked out")
         XCTAssertEqual(exceptionState("Dana Deputy"), "revoked", "a revoked exception brings the findings back")
         XCTAssertEqual(verdict("Lee Locked"), "non-compliant"); XCTAssertTrue(failing("Lee Locked").contains("account.locked"))
-        XCTAssertEqual(exceptionState("Lee Locked"), "not-covering", "an exception must cover every failing control")
+        XCTAssertEqual(exceptionState("Lee Locked"), "partial", "an exception must cover every failing control")
         XCTAssertEqual(verdict("Robin Reset"), "non-compliant"); XCTAssertEqual(failing("Robin Reset"), ["account.stale"])
         XCTAssertEqual(verdict("Sam Stale"), "exception"); XCTAssertEqual(failing("Sam Stale"), ["account.stale", "account.mfa"])
         XCTAssertEqual(exceptionState("Sam Stale"), "applied")
@@ -116,30 +118,46 @@ final class AuditEndToEndTests: XCTestCase {
         let export = try CommandRun.mailaudit(["register", "export", "--config", site.path])
         let register = try XCTUnwrap(try JSONSerialization.jsonObject(with: export.stdout) as? [String: Any])
         XCTAssertEqual((register["exceptionDecisions"] as? [[String: Any]])?.count, 3)
-        XCTAssertEqual((register["runs"] as? [[String: Any]])?.count, 1)
+        XCTAssertEqual((register["runs"] as? [[String: Any]])?.count, 2)
+        XCTAssertEqual(audit["runId"] as? Int, 2)
+        XCTAssertTrue(html.contains("run #2 in the register") && html.contains("mailaudit \(audit["toolVersion"] as? String ?? "?")"), "the footer")
     }
 
     func testTheRegisterRemembersRunsAndReportsChanges() throws {
         let (site, out, folder) = try prepare()
-        try recordDecisions(site)
-        XCTAssertEqual(try audit(site, out: out).status, 1)
-        // 200 days on, nobody has signed in: the Mayor's account has gone stale, and Sam's
-        // exception (60 days) has expired, so Sam's findings are back.
-        XCTAssertEqual(try audit(site, out: out, asOf: day(200)).status, 1)
-        let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
-        let audit = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-        let changes = try XCTUnwrap(audit["changes"] as? [String: Any])
-        XCTAssertEqual((changes["newlyNonCompliant"] as? [[String: Any]])?.compactMap { $0["name"] as? String }, ["Morgan Mayor", "Sam Stale"])
-        let members = try XCTUnwrap(audit["members"] as? [[String: Any]])
+        try recordDecisions(site, out: out)
+        func auditJSON() throws -> [String: Any] {
+            XCTAssertEqual(try audit(site, out: out).status, 1)
+            let data = try Data(contentsOf: out.appendingPathComponent("audit.json"))
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        func names(_ changes: [String: Any], _ kind: String) -> [String] {
+            (changes[kind] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        }
+        // Sam's exception is new since the first run: "now excepted", not "resolved".
+        let second = try XCTUnwrap(try auditJSON()["changes"] as? [String: Any])
+        XCTAssertEqual(names(second, "nowExcepted"), ["Sam Stale"])
+        XCTAssertEqual(names(second, "resolved"), [])
+        // The Monitoring Officer revokes it: Sam's findings are back.
+        let list = try CommandRun.mailaudit(["exceptions", "list", "--config", site.path, "--format", "json"], environment: environment)
+        let grants = try XCTUnwrap(try JSONSerialization.jsonObject(with: list.stdout) as? [[String: Any]])
+        let sams = try XCTUnwrap(grants.first { $0["memberName"] as? String == "Sam Stale" }?["id"] as? Int)
+        let revoke = try CommandRun.mailaudit(["exceptions", "revoke", String(sams), "--config", site.path, "--reason", "Returned early",
+                                               "--decided-by", "Monitoring Officer"], environment: environment)
+        XCTAssertEqual(revoke.status, 0, revoke.stderr)
+        let third = try auditJSON()
+        let changes = try XCTUnwrap(third["changes"] as? [String: Any])
+        XCTAssertEqual(names(changes, "newlyNonCompliant"), ["Sam Stale"])
+        let members = try XCTUnwrap(third["members"] as? [[String: Any]])
         let sam = try XCTUnwrap(members.first { $0["name"] as? String == "Sam Stale" })
-        XCTAssertEqual((sam["exception"] as? [String: Any])?["state"] as? String, "expired")
-        XCTAssertTrue((sam["reason"] as? String ?? "").contains("expired on"), "the report says it expired")
+        XCTAssertEqual((sam["exception"] as? [String: Any])?["state"] as? String, "revoked")
+        XCTAssertTrue((sam["reason"] as? String ?? "").contains("was revoked by Monitoring Officer"), "the report says it was revoked")
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("register.sqlite").path))
         let history = try CommandRun.mailaudit(["history", "--config", site.path, "--format", "json"])
         XCTAssertEqual(history.status, 0, history.stderr)
         let runs = try XCTUnwrap(try JSONSerialization.jsonObject(with: history.stdout) as? [[String: Any]])
-        XCTAssertEqual(runs.count, 2)
-        XCTAssertEqual((runs.first?["summary"] as? [String: Int])?["compliant"], 0)
+        XCTAssertEqual(runs.map { $0["id"] as? Int }, [3, 2, 1], "newest first")
+        XCTAssertEqual((runs.first?["summary"] as? [String: Int])?["exception"], 0)
     }
 
     /// The demo policy changed by `edit`, written beside a prepared site that points to it.

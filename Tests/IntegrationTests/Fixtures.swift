@@ -81,3 +81,62 @@ struct CommandRun {
         return CommandRun(status: process.terminationStatus, stdout: stdout, stderr: String(decoding: stderr, as: UTF8.self))
     }
 }
+
+/// A site of the demo authority (examples/members.ldif, the demo policy) in a folder of its
+/// own, checked through the fixture servers, with a register of its own.
+struct DemoSite {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    var folder: URL
+    var site: URL
+    var environment: [String: String] = ["MAILAUDIT_ASSESSOR": "J Smith (ICT)"]
+
+    var register: URL { folder.appendingPathComponent("register.sqlite") }
+
+    /// `registerSettings` replaces the `register:` line, e.g. "{file: register.sqlite, busyTimeout: 2}".
+    static func make(_ test: XCTestCase, name: String, registerSettings: String = "register.sqlite") throws -> DemoSite {
+        let fixtures = try Fixtures.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let site = folder.appendingPathComponent("site.yaml")
+        try """
+        directory: {ldif: \(root.appendingPathComponent("examples/members.ldif").path)}
+        policy: \(root.appendingPathComponent("examples/demo-policy.yaml").path)
+        register: \(registerSettings)
+        accounts: {mfaGroup: "CN=MFA Enforced,OU=Groups,DC=cpca,DC=test"}
+        checks: {resolver: \(fixtures.resolverURL), caFile: \(fixtures.caFile), microsoftLoginURL: \(fixtures.microsoftLogin), dnsTimeout: 1}
+        """.write(to: site, atomically: true, encoding: .utf8)
+        return DemoSite(folder: folder, site: site)
+    }
+
+    /// Runs mailaudit with `--config` this site's file after the subcommand words.
+    func run(_ words: [String], _ options: [String] = []) throws -> CommandRun {
+        try CommandRun.mailaudit(words + ["--config", site.path] + options, environment: environment)
+    }
+
+    /// The audit as JSON, and each Member by name.
+    func audit(_ options: [String] = []) throws -> (run: CommandRun, json: [String: Any], members: [String: [String: Any]]) {
+        let run = try run(["audit"], ["--format", "json"] + options)
+        let json = (try? JSONSerialization.jsonObject(with: run.stdout) as? [String: Any]) ?? [:]
+        let members = (json["members"] as? [[String: Any]]) ?? []
+        return (run, json, Dictionary(uniqueKeysWithValues: members.map { ($0["name"] as! String, $0) }))
+    }
+
+    static func day(_ daysFromNow: Int) -> String {
+        String(ISO8601DateFormatter().string(from: Date().addingTimeInterval(Double(daysFromNow) * 86_400)).prefix(10))
+    }
+
+    /// An answers file for `assess --answers`: every assessor question yes, with a current
+    /// Cyber Essentials certificate, changed by `overrides` ("" leaves a question out).
+    func answers(_ overrides: [String: String] = [:]) throws -> URL {
+        var values = ["mfa": "yes", "platform": "yes", "devices": "yes",
+                      "cyber-essentials": "{answer: yes, certificate: \"IASME-CE-1234\", expires: \(Self.day(200)), questionSet: Danzell, note: \"CE Plus\"}",
+                      "auto-forwarding": "yes", "leavers": "yes", "data-location": "yes", "guest-access": "yes"]
+        for (key, value) in overrides { values[key] = value }
+        let file = folder.appendingPathComponent("answers-\(UUID().uuidString).yaml")
+        try values.filter { !$0.value.isEmpty }.map { "\($0.key): \($0.value)" }.sorted().joined(separator: "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+}

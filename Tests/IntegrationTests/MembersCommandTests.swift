@@ -24,12 +24,12 @@ final class MembersCommandTests: XCTestCase {
         let listing = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         XCTAssertEqual(listing["schema"] as? String, "mailaudit.members/1")
         let members = try XCTUnwrap(listing["members"] as? [[String: Any]])
-        XCTAssertEqual(members.count, 21)
+        XCTAssertEqual(members.count, 22)
         let classes = Dictionary(grouping: members, by: { $0["accountClass"] as? String ?? "" }).mapValues(\.count)
-        XCTAssertEqual(classes, ["organisation": 7, "external": 10, "personal": 3, "no-address": 1])
+        XCTAssertEqual(classes, ["organisation": 7, "external": 11, "personal": 3, "no-address": 1])
         let text = try CommandRun.mailaudit(["members", "--config", root.appendingPathComponent("examples/site.yaml").path])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(String(decoding: text.stdout, as: UTF8.self).contains("21 Members from"))
+        XCTAssertTrue(String(decoding: text.stdout, as: UTF8.self).contains("22 Members from"))
     }
 
     func testLiveDirectoryAsJSON() throws {
