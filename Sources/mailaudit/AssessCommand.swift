@@ -160,6 +160,24 @@ struct AssessmentContext {
     }
 }
 
+/// What `assess` and `checklist` are about: an organisation, named through a Member or by its domains.
+struct AssessedOrganisation: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("A Member of the organisation: directory id or email address.", valueName: "id-or-email"))
+    var member: String?
+    @Option(name: .long, help: ArgumentHelp("A mail domain the assessment covers (repeatable).", valueName: "domain"))
+    var domain: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The organisation assessed (default: the Member's organisation in the directory).", valueName: "name"))
+    var organisation: String?
+
+    func validate() throws {
+        if member == nil && domain.isEmpty { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain>") }
+    }
+
+    func prepare(config: String) async throws -> AssessmentContext {
+        try await AssessmentContext.prepare(config: config, member: member, extraDomains: domain, organisation: organisation)
+    }
+}
+
 struct AssessCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "assess",
@@ -197,26 +215,17 @@ struct AssessCommand: AsyncParsableCommand {
         """)
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
-    @Option(name: .long, help: ArgumentHelp("A Member of the organisation: directory id or email address.", valueName: "id-or-email"))
-    var member: String?
-    @Option(name: .long, help: ArgumentHelp("A mail domain the assessment covers (repeatable).", valueName: "domain"))
-    var domain: [String] = []
-    @Option(name: .long, help: ArgumentHelp("The organisation assessed (default: the Member's organisation in the directory).", valueName: "name"))
-    var organisation: String?
+    @OptionGroup var assessed: AssessedOrganisation
     @Option(name: .long, help: ArgumentHelp("The organisation's IT contact at the assessment (asked for if not given).", valueName: "name"))
     var itContact: String?
     @Option(name: .long, help: ArgumentHelp("Who assesses (default $MAILAUDIT_ASSESSOR).", valueName: "name")) var assessor: String?
     @Option(name: .long, help: ArgumentHelp("Answer from this YAML file instead of asking.", valueName: "path")) var answers: String?
 
-    func validate() throws {
-        if member == nil && domain.isEmpty { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain>") }
-    }
-
     func run() async throws {
         guard let assessor = assessor ?? ProcessInfo.processInfo.setting("MAILAUDIT_ASSESSOR"), !assessor.isEmpty else {
             throw ValidationError("say who assesses: --assessor \"Name\" (or $MAILAUDIT_ASSESSOR)")
         }
-        let context = try await AssessmentContext.prepare(config: config, member: member, extraDomains: domain, organisation: organisation)
+        let context = try await assessed.prepare(config: config)
         if let answers {
             guard let itContact = itContact?.trimmingCharacters(in: .whitespaces), !itContact.isEmpty else {
                 throw ValidationError("say who the organisation's IT contact is: --it-contact \"Name\"")
@@ -442,20 +451,11 @@ struct ChecklistCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, html }
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
-    @Option(name: .long, help: ArgumentHelp("A Member of the organisation: directory id or email address.", valueName: "id-or-email"))
-    var member: String?
-    @Option(name: .long, help: ArgumentHelp("A mail domain the assessment covers (repeatable).", valueName: "domain"))
-    var domain: [String] = []
-    @Option(name: .long, help: ArgumentHelp("The organisation assessed (default: the Member's organisation).", valueName: "name"))
-    var organisation: String?
+    @OptionGroup var assessed: AssessedOrganisation
     @Option(name: .long, help: "text or html (printable).") var format: Format = .text
 
-    func validate() throws {
-        if member == nil && domain.isEmpty { throw ValidationError("say what is assessed: --member <id or email>, or --domain <mail domain>") }
-    }
-
     func run() async throws {
-        let context = try await AssessmentContext.prepare(config: config, member: member, extraDomains: domain, organisation: organisation)
+        let context = try await assessed.prepare(config: config)
         let sheet = ChecklistSheet(memberName: context.subjectName, organisation: context.organisation,
                                    address: context.member?.effectiveAddress ?? "", domain: context.domains.joined(separator: ", "),
                                    checklist: context.policy.checklist, evidence: context.report, answers: context.evidenceAnswers,
