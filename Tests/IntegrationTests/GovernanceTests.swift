@@ -209,3 +209,55 @@ final class GovernanceTests: XCTestCase {
         XCTAssertEqual(try sqlite(site, "DELETE FROM auditRunMember").status, 3)
     }
 }
+
+/// A checklist question about a Member's own account is asked for each Member, under the
+/// organisation's assessment.
+final class MemberQuestionTests: XCTestCase {
+    func testQuestionsAboutTheMembersOwnAccountAreAskedForEachMember() throws {
+        var site = try DemoSite.make(self, name: "member-questions")
+        let policies = DemoSite.root.appendingPathComponent("policies").path + "/"
+        let checklist = site.folder.appendingPathComponent("checklist.yaml")
+        try (try String(contentsOf: DemoSite.root.appendingPathComponent("policies/checklists/ten-minute-assessment.yaml"), encoding: .utf8) + """
+
+            # (appended by the test)
+            """).replacingOccurrences(of: "questions:\n", with: """
+            questions:
+              - id: own-device
+                question: Does this Member read CPCA mail only on a managed device?
+                why: A personal phone outside management can keep CPCA mail after the Member leaves.
+                pass: The Member's devices are enrolled in the organisation's management.
+                about: member
+
+            """).write(to: checklist, atomically: true, encoding: .utf8)
+        let policy = site.folder.appendingPathComponent("policy.yaml")
+        try String(contentsOf: DemoSite.root.appendingPathComponent("examples/demo-policy.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "../policies/checklists/ten-minute-assessment.yaml", with: checklist.path)
+            .replacingOccurrences(of: "../policies/", with: policies)
+            .write(to: policy, atomically: true, encoding: .utf8)
+        try String(contentsOf: site.site, encoding: .utf8)
+            .replacingOccurrences(of: DemoSite.root.appendingPathComponent("examples/demo-policy.yaml").path, with: policy.path)
+            .write(to: site.site, atomically: true, encoding: .utf8)
+        site.environment["MAILAUDIT_ASSESSOR"] = "J Smith (ICT)"
+
+        let organisation = try site.run(["assess"], ["--member", "sarah.mills@good.test", "--it-contact", "R Patel",
+                                                     "--answers", try site.answers(["own-device": "yes"]).path])
+        XCTAssertEqual(organisation.status, 0, organisation.stderr)
+        var members = try site.audit().members
+        XCTAssertEqual(members["Cllr Sarah Mills"]?["verdict"] as? String, "compliant", "her own question was answered with the organisation's")
+        XCTAssertEqual(members["Cllr Kate Ward"]?["verdict"] as? String, "assessment-due")
+        XCTAssertTrue((members["Cllr Kate Ward"]?["reason"] as? String ?? "").contains("own-device"))
+
+        // Kate's assessment asks only her own question; answering the organisation's is refused.
+        let tooMuch = try site.run(["assess"], ["--member", "kate.ward@good.test", "--it-contact", "R Patel",
+                                                "--answers", try site.answers(["own-device": "yes"]).path])
+        XCTAssertEqual(tooMuch.status, 2)
+        XCTAssertTrue(tooMuch.stderr.contains("unknown key; allowed here: own-device"), tooMuch.stderr)
+        let answers = site.folder.appendingPathComponent("kate.yaml")
+        try "own-device: {answer: yes, note: Intune}\n".write(to: answers, atomically: true, encoding: .utf8)
+        let own = try site.run(["assess"], ["--member", "kate.ward@good.test", "--it-contact", "R Patel", "--answers", answers.path])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        XCTAssertTrue(own.stdoutText.contains("Cllr Kate Ward's own account, under assessment #1"), own.stdoutText)
+        members = try site.audit().members
+        XCTAssertEqual(members["Cllr Kate Ward"]?["verdict"] as? String, "compliant")
+    }
+}
