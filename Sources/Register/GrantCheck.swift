@@ -10,6 +10,8 @@ public enum GrantCheck {
         public var controls: [String]
         /// Live grants for the same Member naming one of these controls: this one replaces them.
         public var supersedes: [ExceptionGrant]
+        /// The run the grant was checked against: "the latest run (#4 of 2026-11-30)".
+        public var checkedAgainst: String
     }
 
     public struct Refusal: Error, CustomStringConvertible {
@@ -57,6 +59,6 @@ public enum GrantCheck {
         }
         let live = try register.exceptions().filter { $0.memberId == memberId && $0.isLive(at: now) }
         let supersedes = live.filter { grant in wanted.contains(where: grant.names) }
-        return Decision(controls: wanted, supersedes: supersedes)
+        return Decision(controls: wanted, supersedes: supersedes, checkedAgainst: run)
     }
 }

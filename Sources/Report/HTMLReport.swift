@@ -197,7 +197,9 @@ public enum HTMLReport {
         let blocks = members.map { member -> String in
             let findings = member.findings.map { finding -> String in
                 let kind = finding.required ? "required" : "advised"
-                let fix = finding.advice.map { "<p class=\"fix\"><strong>Fix:</strong> \(h($0))</p>" } ?? ""
+                // A check that could not run has no fix to make on the domain, only a next step.
+                let label = finding.status == .error ? "What to do:" : "Fix:"
+                let fix = finding.advice.map { "<p class=\"fix\"><strong>\(label)</strong> \(h($0))</p>" } ?? ""
                 return """
                 <li class="finding status-\(finding.status.rawValue)"><span class="status">\(finding.status.rawValue)</span> <strong>\(h(finding.title))</strong> <span class="kind">(\(kind), \(h(finding.severity)))</span>
                 <p>\(h(finding.summary))</p>\(fix)

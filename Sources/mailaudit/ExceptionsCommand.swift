@@ -130,6 +130,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
                 throw CommandFailure(error.description)
             }
             var text = "Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n"
+                + "Checked against \(decision.checkedAgainst), which the Member fails in \(decision.controls.joined(separator: ", ")).\n"
             for old in decision.supersedes {
                 text += "This supersedes #\(old.id) (\(old.scope), until \(SiteSupport.dayText(old.expires))) for "
                     + "\(decision.controls.filter(old.names).joined(separator: ", ")).\n"
