@@ -42,7 +42,10 @@ let package = Package(
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
         ]),
-        .target(name: "Report", dependencies: ["MailDomain", "Directory", "Policy"]),
+        .target(name: "Report", dependencies: [
+            "MailDomain", "Directory", "Policy",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "mailaudit", dependencies: [
             "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,15 +17,26 @@ public final class CurlClient: @unchecked Sendable {
     private var running: [UnsafeMutableRawPointer: CurlTask] = [:]
     private var stopping = false
     private let stopped = DispatchSemaphore(value: 0)
+    private var firstLocalFailure: String?
+    private var localFailureCount = 0
+    /// After this, nothing more is sent: a run bounded by it ends, whatever the servers do.
+    public let deadline: ContinuousClock.Instant?
+    private var refusedAfterDeadline = 0
 
     /// - Parameter maxConnectionsPerHost: a bound on parallel connections to one host; with
     ///   HTTP/2 most transfers share one anyway.
-    public init(maxConnectionsPerHost: Int = 4, maxTotalConnections: Int = 64) {
+    ///   `maxTotalConnections` bounds the sockets open at once (transfers beyond it wait their
+    ///   turn), so that a run never takes more descriptors than the process has.
+    ///   `deadline`: transfers after it are not attempted, and those under way are cut at it.
+    public init(maxConnectionsPerHost: Int = 4, maxTotalConnections: Int = 64, deadline: ContinuousClock.Instant? = nil) {
+        self.deadline = deadline
         _ = curlGlobalInit
         multi = curl_multi_init()!
         _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_PIPELINING, mailaudit_curl_pipe_multiplex())
         _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost)
         _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxTotalConnections)
+        // The connection cache holds idle connections for reuse: no more than may be open.
+        _ = mailaudit_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxTotalConnections)
         let thread = Thread { [unowned self] in self.runLoop() }
         thread.name = "mailaudit.curl"
         thread.start()
@@ -43,11 +54,53 @@ public final class CurlClient: @unchecked Sendable {
     }
 
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let transfer = try Transfer(request: request)
-        return try await withCheckedThrowingContinuation { continuation in
-            transfer.continuation = continuation
-            enqueue(transfer)
+        var request = request
+        if let remaining = remainingTime() {
+            guard remaining > .milliseconds(50) else { throw HTTPFailure.timedOut(url: request.url, message: Self.deadlineMessage) }
+            request.timeout = min(request.timeout, remaining)
+            request.connectTimeout = min(request.connectTimeout, remaining)
         }
+        do {
+            let transfer = try Transfer(request: request)
+            return try await withCheckedThrowingContinuation { continuation in
+                transfer.continuation = continuation
+                enqueue(transfer)
+            }
+        } catch let failure as HTTPFailure {
+            if case let .local(_, message) = failure { noteLocalFailure(message) }
+            throw failure
+        }
+    }
+
+    static let deadlineMessage = "not attempted: the run's deadline had passed"
+
+    /// Time left before the deadline (nil: no deadline); counts what it refuses.
+    func remainingTime() -> Duration? {
+        guard let deadline else { return nil }
+        let remaining = deadline - .now
+        if remaining <= .milliseconds(50) {
+            lock.lock(); refusedAfterDeadline += 1; lock.unlock()
+        }
+        return remaining
+    }
+
+    /// Transfers and probes not attempted because the deadline had passed.
+    public var refusedAfterDeadlineCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return refusedAfterDeadline
+    }
+
+    /// The first of this process's own failures (out of descriptors or memory) and how many
+    /// there were: a run that had any has judged nobody fairly.
+    public var localFailure: (first: String, count: Int)? {
+        lock.lock(); defer { lock.unlock() }
+        return firstLocalFailure.map { ($0, localFailureCount) }
+    }
+
+    func noteLocalFailure(_ message: String) {
+        lock.lock(); defer { lock.unlock() }
+        if firstLocalFailure == nil { firstLocalFailure = message }
+        localFailureCount += 1
     }
 
     /// Hands a task to the transfer thread, or abandons it when the client is shutting down.

@@ -67,6 +67,9 @@ public enum HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case bodyTooLarge(url: String, limit: Int)
     case refusedURL(url: String, reason: String)
     case other(url: String, code: Int, message: String)
+    /// The tool's own failure, not the remote side's: out of file descriptors or memory, or the
+    /// CA file unreadable. Says nothing about the host.
+    case local(url: String, message: String)
     case shutDown
 
     public var description: String {
@@ -77,8 +80,30 @@ public enum HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case let .bodyTooLarge(url, limit): return "\(url): response body larger than \(limit) bytes"
         case let .refusedURL(url, reason): return "\(url): refused: \(reason)"
         case let .other(url, code, message): return "\(url): curl error \(code): \(message)"
+        case let .local(url, message): return "\(url): this machine's own failure: \(message)"
         case .shutDown: return "the HTTP client was shut down"
         }
+    }
+}
+
+/// Failures of this process rather than of the network or the remote side.
+public enum LocalFailure {
+    /// Does curl's (or the system's) message say this machine ran out of something?
+    public static func isLocal(_ message: String) -> Bool {
+        let text = message.lowercased()
+        return text.contains("too many open files") || text.contains("cannot allocate memory") || text.contains("out of memory")
+            || text.contains("no buffer space")
+    }
+
+    /// Is this process at (or within a few of) its file-descriptor limit? Then a TLS or
+    /// connection failure may be ours: OpenSSL that cannot open a CA file reports an untrusted
+    /// certificate, and a socket that cannot be made a failed connection.
+    public static func descriptorsNearlyExhausted(margin: Int = 4) -> Bool {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return false }
+        // Opening the directory needs a descriptor itself: failing to is the answer.
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return true }
+        return entries.count + margin >= Int(limit.rlim_cur)
     }
 }
 

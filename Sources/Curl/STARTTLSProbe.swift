@@ -98,11 +98,29 @@ final class STARTTLSProbe: CurlTask {
 extension CurlClient {
     /// Probes one SMTP server for STARTTLS on the client's transfer thread.
     public func probeSTARTTLS(_ request: STARTTLSRequest) async -> STARTTLSOutcome {
-        guard let probe = STARTTLSProbe(request) else { return .failed("curl_easy_init failed") }
+        var request = request
+        if let remaining = remainingTime() {
+            guard remaining > .milliseconds(50) else { return .unreachable(Self.deadlineMessage) }
+            request.timeout = min(request.timeout, remaining)
+        }
+        guard let probe = STARTTLSProbe(request) else {
+            noteLocalFailure("curl_easy_init failed (out of memory or descriptors)")
+            return .failed("curl_easy_init failed")
+        }
         if let refused = probe.configure() { return .failed("curl refused an option: \(refused)") }
-        return await withCheckedContinuation { continuation in
+        let outcome = await withCheckedContinuation { continuation in
             probe.continuation = continuation
             enqueue(probe)
         }
+        // A probe that failed because this process ran out of something says nothing of the host.
+        switch outcome {
+        case let .unreachable(message), let .handshakeFailed(message), let .certificateRejected(message), let .failed(message):
+            if LocalFailure.isLocal(message) || LocalFailure.descriptorsNearlyExhausted() {
+                noteLocalFailure(message)
+                return .failed("this machine's own failure: \(message)")
+            }
+        default: break
+        }
+        return outcome
     }
 }

@@ -16,7 +16,7 @@ final class Transfer: CurlTask {
 
     init(request: HTTPRequest) throws {
         guard let handle = EasyHandle() else {
-            throw HTTPFailure.other(url: request.url, code: -1, message: "curl_easy_init failed")
+            throw HTTPFailure.local(url: request.url, message: "curl_easy_init failed (out of memory or descriptors)")
         }
         self.handle = handle
         self.request = request
@@ -117,9 +117,17 @@ final class Transfer: CurlTask {
         }
         guard code == CURLE_OK else {
             let message = handle.message(for: code)
+            if LocalFailure.isLocal(message) { return .failure(.local(url: url, message: message)) }
+            let network: Set<UInt32> = [CURLE_SSL_CONNECT_ERROR.rawValue, CURLE_PEER_FAILED_VERIFICATION.rawValue,
+                                        CURLE_COULDNT_CONNECT.rawValue, CURLE_SEND_ERROR.rawValue, CURLE_RECV_ERROR.rawValue]
+            if network.contains(code.rawValue) && LocalFailure.descriptorsNearlyExhausted() {
+                return .failure(.local(url: url, message: "\(message) (this process had run out of file descriptors)"))
+            }
             switch code {
+            case CURLE_OUT_OF_MEMORY, CURLE_FAILED_INIT, CURLE_SSL_CACERT_BADFILE:
+                return .failure(.local(url: url, message: message))
             case CURLE_OPERATION_TIMEDOUT: return .failure(.timedOut(url: url, message: message))
-            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION,
                  CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR:
                 return .failure(.tls(url: url, message: message))
             case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_RECV_ERROR, CURLE_SEND_ERROR,

@@ -32,6 +32,12 @@ public struct DirectoryConfiguration: Sendable {
                 }
                 return value
             case let .file(path):
+                // As ssh does with keys: a secret others can read is no longer a secret.
+                var info = stat()
+                if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                    throw DirectoryError.configuration("the directory password file \(path) can be read or changed by others (mode "
+                                                       + String(info.st_mode & 0o777, radix: 8) + "): chmod 600 it, owned by the user that runs mailaudit")
+                }
                 guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                     throw DirectoryError.configuration("cannot read the directory password file \(path)")
                 }

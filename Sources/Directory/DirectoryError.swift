@@ -9,6 +9,8 @@ public enum DirectoryError: Error, Sendable, Equatable, CustomStringConvertible 
     case undecodable(dn: String, attribute: String, why: String)
     case ldif(file: String, line: Int, why: String)
     case configuration(String)
+    /// Two entries give the same Member id: one of them would lose its verdict.
+    case duplicateID(source: String, id: String, dns: [String])
 
     public var description: String {
         switch self {
@@ -20,6 +22,9 @@ public enum DirectoryError: Error, Sendable, Equatable, CustomStringConvertible 
         case let .undecodable(dn, attribute, why): return "\(dn): attribute \(attribute) cannot be read: \(why)"
         case let .ldif(file, line, why): return "\(file):\(line): \(why)"
         case let .configuration(message): return message
+        case let .duplicateID(source, id, dns):
+            return "\(source): \(dns.count) entries have the same Member id \(id) (\(dns.joined(separator: "; "))); "
+                + "each Member needs an id of their own, so nothing is reported until the directory is corrected"
         }
     }
 }

@@ -68,6 +68,30 @@ final class LDAPConnection {
 
     deinit { close() }
 
+    /// Connects with every phase bounded. libldap's time-outs cover the TCP connect, StartTLS
+    /// and each operation, but not the LDAPS handshake: a server that accepts the connection and
+    /// then says nothing would hold the tool for ever. The connection is made on a thread of its
+    /// own, and given up on (with that thread left to the process's exit) after the network
+    /// time-out twice over.
+    static func open(server: LDAPServer) throws -> LDAPConnection {
+        final class Outcome: @unchecked Sendable { var result: Result<LDAPConnection, Error>? }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            outcome.result = Result { try LDAPConnection(server: server) }
+            done.signal()
+        }
+        thread.name = "mailaudit.ldap-connect"
+        thread.start()
+        let limit = max(2, server.networkTimeoutSeconds * 2)
+        guard done.wait(timeout: .now() + .seconds(limit)) == .success, let result = outcome.result else {
+            let phase = server.isLDAPS ? "did not complete the TLS handshake" : "did not complete the connection and StartTLS"
+            throw DirectoryError.tls(server: server.url, why: "the server accepted the connection but \(phase) within \(limit) s "
+                                     + "(twice directory.networkTimeout); is it an LDAP server, and is it well?")
+        }
+        return try result.get()
+    }
+
     func close() {
         if let handle { ldap_unbind_ext_s(handle, nil, nil) }
         handle = nil

@@ -7,6 +7,16 @@ public struct DirectoryRead: Sendable {
     /// The server URL or the LDIF file.
     public var source: String
     public var warnings: [String]
+
+    /// Every verdict is kept by Member id: two entries with one id would leave one of them
+    /// unjudged (and a phantom change in every later run), so the read fails naming both.
+    public func refuseDuplicateIDs() throws {
+        var seen: [String: [String]] = [:]
+        for member in members { seen[member.id, default: []].append(member.dn) }
+        if let (id, dns) = seen.filter({ $0.value.count > 1 }).min(by: { $0.key < $1.key }) {
+            throw DirectoryError.duplicateID(source: source, id: id, dns: dns)
+        }
+    }
 }
 
 /// Reads the Members, whichever the source. Blocking libldap calls run on a thread of their
@@ -23,12 +33,15 @@ public enum DirectoryReader {
     }
 
     public static func readBlocking(_ configuration: DirectoryConfiguration) throws -> DirectoryRead {
+        let read: DirectoryRead
         switch configuration.source {
         case let .ldif(path):
-            return try LDIFMemberSource(path: path, configuration: configuration).read()
+            read = try LDIFMemberSource(path: path, configuration: configuration).read()
         case let .ldap(source):
-            return try LDAPMemberSource(source: source, configuration: configuration).read()
+            read = try LDAPMemberSource(source: source, configuration: configuration).read()
         }
+        try read.refuseDuplicateIDs()
+        return read
     }
 }
 
@@ -69,7 +82,7 @@ struct LDAPMemberSource {
     let configuration: DirectoryConfiguration
 
     func read() throws -> DirectoryRead {
-        let connection = try LDAPConnection(server: source.server)
+        let connection = try LDAPConnection.open(server: source.server)
         defer { connection.close() }
         if let bindDN = source.bindDN, let secret = source.password {
             try connection.bind(dn: bindDN, password: try secret.read())

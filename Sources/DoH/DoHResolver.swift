@@ -18,6 +18,12 @@ public struct DoHConfiguration: Sendable {
     /// How long a failure is remembered, so that 500 domains sharing a broken include do not
     /// each wait for their own time-out.
     public var errorCacheSeconds: UInt32 = 60
+    /// After this many questions in a row got no answer at all (no DNS message: time-outs,
+    /// connection or HTTP failures), with nothing answered for `giveUpSilence` either, the
+    /// resolver is taken to be down and not asked again: a frozen resolver would otherwise make
+    /// every remaining question wait for its own time-out.
+    public var giveUpAfter = 100
+    public var giveUpSilence: Duration = .seconds(30)
 
     public init(url: String, caFile: String? = nil) {
         self.url = url
@@ -38,6 +44,9 @@ public struct ResolverStatistics: Sendable, Codable, Equatable {
     public var retries = 0
     /// Distinct questions that got an answer (records, NODATA or NXDOMAIN) rather than an error.
     public var answered = 0
+    /// Set when the resolver was given up on: why, and how many questions were then not asked.
+    public var gaveUp: String?
+    public var notAskedAfterGivingUp = 0
 }
 
 /// A DNS-over-HTTPS resolver (RFC 8484) with a cache and in-flight de-duplication: however many
@@ -53,6 +62,8 @@ public actor DoHResolver: DNSResolving {
     private let limiter: AsyncLimiter
     private var entries: [String: Entry] = [:]
     private var counters = ResolverStatistics()
+    private var unansweredInARow = 0
+    private var lastAnswer = ContinuousClock.now
 
     public init(configuration: DoHConfiguration, client: CurlClient) {
         self.configuration = configuration
@@ -97,17 +108,27 @@ public actor DoHResolver: DNSResolving {
         } catch {
             return (DNSLookup(name: name, type: type, status: .error("\(error)")), 0)
         }
+        if let reason = counters.gaveUp {
+            counters.notAskedAfterGivingUp += 1
+            return (DNSLookup(name: name, type: type, status: .error("not asked: \(reason)")), configuration.errorCacheSeconds)
+        }
         var last = DNSLookup(name: name, type: type, status: .error("not asked"))
         for attempt in 0...configuration.retries {
             countRequest(retry: attempt > 0)
             let outcome = await limiter.run { await self.exchange(query, name: name, type: type) }
             switch outcome {
             case let .answered(lookup, seconds):
+                unansweredInARow = 0
+                lastAnswer = .now
                 if case .error = lookup.status, attempt < configuration.retries { last = lookup; continue }
                 return (lookup, lookup.isError ? configuration.errorCacheSeconds : seconds)
             case let .failed(lookup):
                 last = lookup
             }
+        }
+        unansweredInARow += 1
+        if unansweredInARow >= configuration.giveUpAfter && ContinuousClock.now - lastAnswer > configuration.giveUpSilence {
+            counters.gaveUp = "the resolver \(configuration.url) answered none of the last \(unansweredInARow) questions; it was not asked again"
         }
         return (last, configuration.errorCacheSeconds)
     }

@@ -136,3 +136,37 @@ struct EvidenceRecordingResolver: DNSResolving {
         }
     }
 }
+
+/// Something a check's conclusion needed that could not be had: a look-up that failed, a
+/// server that could not be reached.
+public struct MissingAnswer: Sendable, Equatable {
+    /// "the addresses of mx1.example.org".
+    public var what: String
+    /// "SERVFAIL", "timed out (...)".
+    public var why: String
+
+    public init(what: String, why: String) { self.what = what; self.why = why }
+
+    /// A failed look-up as a missing answer; nil when the look-up was answered.
+    public init?(_ what: String, _ lookup: DNSLookup) {
+        guard case let .error(message) = lookup.status else { return nil }
+        self.init(what: what, why: message)
+    }
+}
+
+extension CheckResult {
+    /// The one rule every check's conclusion passes through: a conclusion that needed an answer
+    /// which could not be had is no conclusion, so `pass`, `warn`, `not-present` and
+    /// `not-applicable` become `error`. A definite failure found without it stands: a known
+    /// failure is known.
+    public func unless(missing: [MissingAnswer]) -> CheckResult {
+        guard !missing.isEmpty, status != .fail, status != .error else { return self }
+        var result = self
+        result.status = .error
+        let list = missing.map { "\($0.what) (\($0.why))" }.joined(separator: "; ")
+        let seen = summary.hasSuffix(".") ? summary : summary + "."
+        result.summary = "Could not be completed: \(list) could not be looked up, so the result is not known. Seen so far: \(seen)"
+        result.advice = nil
+        return result
+    }
+}

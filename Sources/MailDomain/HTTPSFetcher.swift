@@ -24,14 +24,17 @@ public struct HTTPSFetcher: Sendable {
             }
         }
 
-        /// True when the failure says nothing about the remote side (a time-out or DNS error).
+        /// True when the failure says nothing about the remote side: a time-out, a DNS error, a
+        /// host that could not be reached (the network between may be at fault), or the tool's
+        /// own failure (out of file descriptors or memory).
         public var isInconclusive: Bool {
             switch self {
             case let .unresolved(_, status): if case .error = status { return true } else { return false }
             case let .transfer(failure):
-                if case .timedOut = failure { return true }
-                if case .shutDown = failure { return true }
-                return false
+                switch failure {
+                case .timedOut, .connection, .local, .shutDown: return true
+                case .tls, .bodyTooLarge, .refusedURL, .other: return false
+                }
             case .badURL: return false
             }
         }

@@ -25,6 +25,7 @@ public final class AuditRegister: Sendable {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var configuration = Configuration()
             configuration.busyMode = .timeout(busyTimeout)
+            configuration.maximumReaderCount = 2   // each reader holds descriptors; two are plenty here
             // Keep the WAL file when the last connection closes: opening then needs no write,
             // so an audit can start (and read) while another process holds the write lock.
             configuration.prepareDatabase { db in

@@ -42,7 +42,9 @@ public enum ChecklistHTML {
         let evidence = sheet.evidence.checks.map { "<li><strong>\(h($0.id))</strong> \(h($0.status.rawValue)): \(h($0.summary))</li>" }
         return """
         <!DOCTYPE html>
-        <html lang="en-GB"><head><meta charset="utf-8"><title>10-minute assessment: \(h(sheet.memberName))</title>
+        <html lang="en-GB"><head><meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">
+        <title>10-minute assessment: \(h(sheet.memberName))</title>
         <style>
         body{font-family:"DejaVu Sans",Arial,sans-serif;margin:1.5rem auto;max-width:900px;color:#1b1b1b;font-size:11pt}
         h1{font-size:1.4rem;margin:0}table{border-collapse:collapse;width:100%}td{border:1px solid #bbb;padding:.4rem;vertical-align:top}

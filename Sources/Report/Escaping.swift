@@ -12,10 +12,13 @@ public enum Escape {
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
+            case "\n", "\t":
+                out.unicodeScalars.append(scalar)
             default:
-                // Control characters have no place in a report; show them, do not pass them on.
-                if scalar.value < 0x20 && scalar != "\n" && scalar != "\t" || (0x7F...0x9F).contains(scalar.value) {
-                    out += "&#xFFFD;"
+                // Control characters and bidirectional controls (which could show "evil.exe" as
+                // "exe.live") are shown as escapes, as on a terminal, never passed on.
+                if let visible = TerminalText.visibleEscape(scalar) {
+                    out += visible
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
@@ -27,7 +30,9 @@ public enum Escape {
     /// One CSV field (RFC 4180). A value a spreadsheet would run as a formula (starting with
     /// = + - @, tab or carriage return) is prefixed with an apostrophe, as OWASP advises.
     public static func csv(_ text: String) -> String {
-        var value = text
+        // Control bytes (ESC, NUL) and bidirectional controls never reach a spreadsheet; a line
+        // break stays a line break inside the quoted cell.
+        var value = TerminalText.sanitize(text, keeping: ["\n"])
         if let first = value.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { value = "'" + value }
         if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
             return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import MailDomain
 import Policy
@@ -54,6 +55,7 @@ public enum HTMLReport {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
         <title>Members' email accounts: assessment of \(h(String(generated.prefix(10))))</title>
         <style>\(stylesheet)</style>
         </head>
@@ -72,8 +74,16 @@ public enum HTMLReport {
     }
 
     private static func badge(_ verdict: Verdict) -> String {
-        "<span class=\"badge\" style=\"background:\(verdictColours[verdict]!)\">\(verdictLabels[verdict]!)</span>"
+        "<span class=\"badge v-\(verdict.rawValue)\">\(verdictLabels[verdict]!)</span>"
     }
+
+    /// Nothing but the report's own style and script runs, each named by its hash: a value that
+    /// slipped past escaping still could not load or run anything.
+    static let contentSecurityPolicy: String = {
+        func hash(_ text: String) -> String { Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() }
+        return "default-src 'none'; style-src 'sha256-\(hash(stylesheet))'; script-src 'sha256-\(hash(script))'; "
+            + "img-src data:; base-uri 'none'; form-action 'none'"
+    }()
 
     private static func summarySection(_ result: AuditResult) -> String {
         let counts = Verdict.allCases.map { ($0, result.summary[$0.rawValue] ?? 0) }
@@ -272,11 +282,16 @@ public enum HTMLReport {
         String(text.lowercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
     }
 
-    static let stylesheet = """
+    /// The badges take the chart's colours.
+    static let stylesheet = baseStylesheet
+        + Verdict.allCases.map { ".v-\($0.rawValue){background:\(verdictColours[$0]!)}" }.joined()
+
+    static let baseStylesheet = """
     body{font-family:"DejaVu Sans",Arial,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#1b1b1b;line-height:1.4}
     h1{font-size:1.6rem;margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
     .meta{color:#555;font-size:.9rem;margin:.2rem 0}.warning{background:#fff3e0;border-left:4px solid #ef6c00;padding:.5rem}
     .badge{color:#fff;border-radius:3px;padding:.1rem .4rem;font-size:.8rem;white-space:nowrap}
+    td,li,p,code,summary{overflow-wrap:anywhere}
     svg .label,svg .count{font-size:14px;fill:#1b1b1b}
     table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #e0e0e0;padding:.35rem;text-align:left;vertical-align:top}
     th{cursor:pointer;background:#f5f5f5;user-select:none}th.sorted-asc::after{content:" ▲"}th.sorted-desc::after{content:" ▼"}

@@ -2,20 +2,34 @@
 /// could move the cursor, recolour or retitle the terminal) and bidirectional overrides (which
 /// could reorder what is shown) are written as visible escapes.
 public enum TerminalText {
-    public static func sanitize(_ text: String) -> String {
+    public static func sanitize(_ text: String) -> String { sanitize(text, keeping: []) }
+
+    /// The same, passing on the control characters in `keeping` (a line break in a CSV cell).
+    /// Every output format shows these characters the same way, so "evil\u{202e}exe.txt"
+    /// reads the same on a terminal, in the HTML report and in a spreadsheet.
+    public static func sanitize(_ text: String, keeping: Set<Unicode.Scalar>) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x00...0x1F, 0x7F...0x9F:
-                out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-            case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFFFD:
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default:
+            if let visible = visibleEscape(scalar), !keeping.contains(scalar) {
+                out += visible
+            } else {
                 out.unicodeScalars.append(scalar)
             }
         }
         return out
+    }
+
+    /// How a control character or a bidirectional control is written, or nil for any other.
+    static func visibleEscape(_ scalar: Unicode.Scalar) -> String? {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F:
+            return "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
+        case 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0xFFFD:
+            return "\\u{" + String(scalar.value, radix: 16) + "}"
+        default:
+            return nil
+        }
     }
 }
 

@@ -56,9 +56,10 @@ struct AssessmentContext {
                     && stored.passed && stored.validUntil > Date()
             }
         }
-        let kit = SiteSupport.checkerKit(site, policy: policy)
+        let kit = try SiteSupport.checkerKit(site, policy: policy)
         defer { kit.shutdown() }
         let reports = await kit.checker.check(domains, concurrency: site.checks.concurrency)
+        try kit.refuseIfLocalFailure()
         return AssessmentContext(site: site, policy: policy, register: register, member: member, organisation: organisation,
                                  domains: domains, reports: reports,
                                  evidenceAnswers: covering == nil ? Assessment.evidenceAnswers(policy.checklist, reports: reports) : [],

@@ -91,13 +91,15 @@ struct AuditCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
 
-        let kit = SiteSupport.checkerKit(site, policy: policy)
+        let kit = try SiteSupport.checkerKit(site, policy: policy)
         defer { kit.shutdown() }
         let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, asOf: asOfInstant,
                                  generatedAt: generatedAt, concurrency: site.checks.concurrency)
         var result = await runner.run(read, assessments: assessments, exceptions: exceptions, previous: previous, warnings: read.warnings,
                                       progress: DomainCheckerKit.progressReporter(label: "Checked domains:"))
+        try kit.refuseIfLocalFailure()
         let statistics = await kit.resolver.statistics
+        result.warnings += kit.runWarnings(deadline: site.checks.runDeadline, statistics: statistics)
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver answered no question: no domain could be checked, so no verdicts are given")
         }

@@ -88,10 +88,11 @@ struct CheckDomainCommand: AsyncParsableCommand {
         if let file { inputs += try DomainListFile.read(file) }
         guard !inputs.isEmpty else { throw CommandFailure("the domain list \(file ?? "") holds no domains") }
 
-        let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
+        let kit = try DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
                                          dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout,
                                          microsoftLoginURL: noTenantDiscovery ? nil : microsoftLoginUrl,
-                                         extraDKIMSelectors: dkimSelector, smtpProbe: smtp, smtpTimeout: smtpTimeout))
+                                         extraDKIMSelectors: dkimSelector, smtpProbe: smtp, smtpTimeout: smtpTimeout,
+                                             runDeadline: network.runDeadline))
         defer { kit.shutdown() }
         let started = ContinuousClock.now
         let reports = await kit.checker.check(inputs, concurrency: concurrency,
@@ -114,6 +115,11 @@ struct CheckDomainCommand: AsyncParsableCommand {
                 + "(retries: \(statistics.retries))\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
+        for warning in kit.runWarnings(deadline: network.runDeadline, statistics: statistics) {
+            FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8))
+        }
+        // The results above say `error` where this machine failed; the exit code says it was ours.
+        try kit.refuseIfLocalFailure()
         // A resolver that answered nothing means nothing was checked: that is the tool failing.
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver \(network.resolverURL) answered no question; the errors are in the output above")

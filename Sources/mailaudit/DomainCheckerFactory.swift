@@ -21,12 +21,14 @@ struct DomainCheckerKit {
         /// Probe MX hosts for STARTTLS on port 25 (the smtp-starttls check).
         var smtpProbe = false
         var smtpTimeout = 15.0
+        /// Seconds from now after which nothing more is asked (checks.runDeadline, --run-deadline).
+        var runDeadline = 900.0
     }
 
     static let defaultResolver = "https://cloudflare-dns.com/dns-query"
     static let defaultMicrosoftLogin = "https://login.microsoftonline.com"
 
-    init(_ options: Options, base: DomainCheckSettings = DomainCheckSettings()) {
+    init(_ options: Options, base: DomainCheckSettings = DomainCheckSettings()) throws {
         var settings = base
         settings.caFile = options.caFile
         settings.httpsTimeout = .milliseconds(Int(options.httpsTimeout * 1000))
@@ -37,12 +39,37 @@ struct DomainCheckerKit {
         var configuration = DoHConfiguration(url: options.resolverURL, caFile: options.caFile)
         configuration.method = options.dohMethod.lowercased() == "get" ? .get : .post
         configuration.timeout = .milliseconds(Int(options.dnsTimeout * 1000))
-        client = CurlClient()
+        client = CurlClient(maxTotalConnections: try ProcessSetup.connectionBudget(),
+                            deadline: .now + .milliseconds(Int(options.runDeadline * 1000)))
         resolver = DoHResolver(configuration: configuration, client: client)
         checker = DomainChecker(resolver: resolver, client: client, settings: settings)
     }
 
     func shutdown() { client.shutdown() }
+
+    /// What the report must say about checks cut short: the run deadline, a resolver given up on.
+    func runWarnings(deadline: Double, statistics: ResolverStatistics) -> [String] {
+        var warnings: [String] = []
+        let refused = client.refusedAfterDeadlineCount
+        if refused > 0 {
+            warnings.append("The run deadline (\(Int(deadline)) s, checks.runDeadline) passed: \(refused) look-up\(refused == 1 ? " was" : "s were") "
+                            + "not attempted, and what they would have shown is reported as could not be checked.")
+        }
+        if let reason = statistics.gaveUp {
+            warnings.append("DNS: \(reason); \(statistics.notAskedAfterGivingUp) question\(statistics.notAskedAfterGivingUp == 1 ? "" : "s") "
+                            + "were not asked, and what they would have shown is reported as could not be checked.")
+        }
+        return warnings
+    }
+
+    /// A run in which this process ran out of descriptors or memory has judged nobody fairly:
+    /// say so once, and exit 2.
+    func refuseIfLocalFailure() throws {
+        guard let failure = client.localFailure else { return }
+        throw CommandFailure("this machine ran out of resources during the checks (\(failure.count) failure\(failure.count == 1 ? "" : "s"), "
+                             + "first: \(failure.first)); no result is given. Raise the file-descriptor limit (ulimit -n) or lower "
+                             + "the concurrency (checks.concurrency, --concurrency)")
+    }
 
     /// A progress line on standard error, only when it is a terminal.
     static func progressReporter(label: String) -> (@Sendable (Int, Int) -> Void)? {

@@ -8,7 +8,7 @@ struct MailAudit: AsyncParsableCommand {
     /// (as documented for cron and scripts), not 64.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(ProcessSetup.prepare(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -22,6 +22,11 @@ struct NetworkOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seconds to wait for an HTTPS fetch (MTA-STS policy, tenant discovery).", valueName: "seconds"))
     var httpsTimeout: Double = 10
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Stop asking after this many seconds: what is not checked by then is reported as error (could not check).",
+        discussion: "Default 900 (15 minutes). A frozen resolver or web server then costs at most this long.", valueName: "seconds"))
+    var runDeadline: Double = 900
+
     var resolverURL: String {
         resolver ?? ProcessInfo.processInfo.setting("MAILAUDIT_RESOLVER") ?? DomainCheckerKit.defaultResolver
     }
@@ -40,6 +45,7 @@ struct NetworkOptions: ParsableArguments {
         }
         guard dnsTimeout > 0, dnsTimeout <= 120 else { throw ValidationError("--dns-timeout must be between 0 and 120 seconds") }
         guard httpsTimeout > 0, httpsTimeout <= 300 else { throw ValidationError("--https-timeout must be between 0 and 300 seconds") }
+        guard runDeadline >= 1, runDeadline <= 86_400 else { throw ValidationError("--run-deadline must be between 1 and 86400 seconds") }
         if let path = caFilePath {
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw ValidationError("CA file \(path) does not exist or cannot be read")

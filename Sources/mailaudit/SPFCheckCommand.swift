@@ -39,7 +39,7 @@ struct SPFCheckCommand: AsyncParsableCommand {
     func run() async throws {
         let address = IPAddressText.parseIPv4(ip) ?? IPAddressText.parseIPv6(ip)!
         let (sender, helo) = (try Self.dnsForm(sender: sender), try Self.dnsForm(domain: helo))
-        let kit = DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
+        let kit = try DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
                                          dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout, microsoftLoginURL: nil,
                                          extraDKIMSelectors: []))
         defer { kit.shutdown() }

@@ -20,6 +20,8 @@ struct SiteConfiguration {
         /// Probe MX hosts for STARTTLS on port 25: off unless the site can reach port 25.
         var smtp = false
         var smtpTimeout = 15.0
+        /// Seconds after which nothing more is asked; what is unchecked then is `error`.
+        var runDeadline = 900.0
     }
 
     var file: String
@@ -60,7 +62,7 @@ struct SiteConfiguration {
         }
         if let checks = try root.mapping("checks") {
             try checks.allowOnly(["resolver", "caFile", "dohMethod", "dnsTimeout", "httpsTimeout", "microsoftLoginURL",
-                                  "tenantDiscovery", "concurrency", "dkimSelectors", "smtp", "smtpTimeout"])
+                                  "tenantDiscovery", "concurrency", "dkimSelectors", "smtp", "smtpTimeout", "runDeadline"])
             if let resolver = try checks.string("resolver") {
                 guard resolver.lowercased().hasPrefix("https://") else { throw checks.error("resolver", "must be an https:// URL") }
                 site.checks.resolver = resolver
@@ -81,6 +83,7 @@ struct SiteConfiguration {
             site.checks.dkimSelectors = try checks.strings("dkimSelectors") ?? []
             site.checks.smtp = try checks.bool("smtp") ?? false
             site.checks.smtpTimeout = Double(try checks.int("smtpTimeout", in: 1...300) ?? 15)
+            site.checks.runDeadline = Double(try checks.int("runDeadline", in: 1...86_400) ?? 900)
         }
         return site
     }

@@ -53,16 +53,17 @@ enum SiteSupport {
         do { return try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw CommandFailure(error.description) }
     }
 
-    static func checkerKit(_ site: SiteConfiguration, policy: MemberEmailPolicy) -> DomainCheckerKit {
+    static func checkerKit(_ site: SiteConfiguration, policy: MemberEmailPolicy) throws -> DomainCheckerKit {
         let environment = ProcessInfo.processInfo
-        return DomainCheckerKit(.init(
+        return try DomainCheckerKit(.init(
             resolverURL: site.checks.resolver ?? environment.setting("MAILAUDIT_RESOLVER") ?? DomainCheckerKit.defaultResolver,
             caFile: site.checks.caFile ?? environment.setting("MAILAUDIT_CA_FILE"),
             dohMethod: site.checks.dohMethod, dnsTimeout: site.checks.dnsTimeout, httpsTimeout: site.checks.httpsTimeout,
             microsoftLoginURL: site.checks.tenantDiscovery
                 ? (site.checks.microsoftLoginURL ?? environment.setting("MAILAUDIT_MICROSOFT_LOGIN_URL") ?? DomainCheckerKit.defaultMicrosoftLogin)
                 : nil,
-            extraDKIMSelectors: site.checks.dkimSelectors, smtpProbe: site.checks.smtp, smtpTimeout: site.checks.smtpTimeout),
+            extraDKIMSelectors: site.checks.dkimSelectors, smtpProbe: site.checks.smtp, smtpTimeout: site.checks.smtpTimeout,
+            runDeadline: site.checks.runDeadline),
             base: policy.baseline.settings)
     }
 }

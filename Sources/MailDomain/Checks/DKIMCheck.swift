@@ -22,10 +22,15 @@ struct DKIMCheck {
         }
         var keys: [Key] = []
         var failedSelectors: [String] = []
+        var missing: [MissingAnswer] = []
         for selector in selectors {
             guard let answer = answers[selector] else { continue }
             log.add(answer)
-            if answer.isError { failedSelectors.append(selector); continue }
+            if let failed = MissingAnswer("the DKIM selector \(selector)", answer) {
+                failedSelectors.append(selector)
+                missing.append(failed)
+                continue
+            }
             // A TXT at the selector that is not a key record (no p=) is not counted as a key.
             for text in answer.texts where text.contains("p=") || text.hasPrefix("v=DKIM1") {
                 keys.append(Key(selector: selector, text: text, parsed: DKIMKeyRecord.parse(text)))
@@ -48,13 +53,13 @@ struct DKIMCheck {
             ("selectorsTried", .strings(selectors)), ("selectorsFailed", .strings(failedSelectors)),
             ("keys", .array(found)), ("conclusive", .bool(conclusive)),
         ])
+        // A key that fails the threshold fails whatever else failed; anything short of that needed
+        // every selector's answer (the one that failed may hold a weak key).
         func finish(_ status: CheckStatus, _ summary: String, advice: String? = nil) -> CheckResult {
             CheckResult(id: "dkim", status: status, summary: summary, advice: advice, details: details, evidence: log.all)
+                .unless(missing: missing)
         }
         if keys.isEmpty {
-            if !failedSelectors.isEmpty && failedSelectors.count == selectors.count {
-                return finish(.error, "No DKIM selector could be looked up (\(failedSelectors.count) look-ups failed).")
-            }
             return finish(.warn, "No DKIM key was found among the \(selectors.count) selectors tried (\(selectors.joined(separator: ", "))); the domain may sign with a selector not tried.",
                           advice: "Confirm the domain's DKIM selectors with its IT contact and add them to the site configuration.")
         }

@@ -69,11 +69,13 @@ struct DMARCCheck {
         // reports (RFC 7489 7.1), or receivers will not send them.
         var destinations: [JSONValue] = []
         var unauthorised: [String] = []
+        var missing: [MissingAnswer] = []
         let ownOrganisation = OrganizationalDomain.shared.of(at)
         for uri in record.aggregateReports + record.failureReports {
             guard let target = uri.mailDomain, OrganizationalDomain.shared.of(target) != ownOrganisation else { continue }
             let answer = await resolver.lookup("\(at)._report._dmarc.\(target)", .txt)
             log.add(answer)
+            if let failed = MissingAnswer("the report authorisation \(at)._report._dmarc.\(target)", answer) { missing.append(failed) }
             let authorised: Bool? = answer.isError ? nil : answer.texts.contains(where: { $0.hasPrefix("v=DMARC1") })
             destinations.append(.object([("uri", .string(uri.uri)), ("authorised", .optional(authorised))]))
             if authorised == false { unauthorised.append(uri.uri) }
@@ -120,6 +122,6 @@ struct DMARCCheck {
         default: summary = "DMARC enforces \(policyText) on all mail\(origin), with aggregate reports."
         }
         return finish(status, summary, advice: advice.isEmpty ? nil : advice.joined(separator: " "),
-                      record: text, valid: true, errors: failures + warnings, parsed: record, at: at)
+                      record: text, valid: true, errors: failures + warnings, parsed: record, at: at).unless(missing: missing)
     }
 }

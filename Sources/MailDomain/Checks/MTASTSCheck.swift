@@ -132,7 +132,10 @@ struct MTASTSCheck {
         let summary = problems.isEmpty
             ? "MTA-STS is enforced for every MX host, cached by senders for \(policy.maxAge) s."
             : "MTA-STS is published, but \(problems.joined(separator: "; "))."
+        // Whether the policy covers every MX host needs the MX records.
+        let missing = [MissingAnswer("the MX records (to see that the policy covers every MX host)", mx.lookup)].compactMap { $0 }
         return finish(status, summary, advice: advice.isEmpty ? nil : advice.joined(separator: " "), errors: problems)
+            .unless(missing: missing)
     }
 
     /// `text/plain`, any case, parameters allowed (RFC 8461 3.2).

@@ -57,7 +57,7 @@ struct MXCheck {
         }
         // Each exchange should have an address; one without is mail that will queue and bounce.
         var unresolved: [String] = []
-        var undetermined: [String] = []
+        var undetermined: [MissingAnswer] = []
         await withTaskGroup(of: (String, DNSLookup, DNSLookup).self) { group in
             for host in observation.hosts {
                 group.addTask {
@@ -72,19 +72,22 @@ struct MXCheck {
             for await (host, v4, v6) in group {
                 log.add(v4); log.add(v6)
                 if v4.status == .found || v6.status == .found { continue }
-                if v4.isError || v6.isError { undetermined.append(host) } else { unresolved.append(host) }
+                if let missing = MissingAnswer("the addresses of \(host)", v4.isError ? v4 : v6) {
+                    undetermined.append(missing)
+                } else {
+                    unresolved.append(host)
+                }
             }
         }
         details.append(("hostsWithoutAddress", .strings(unresolved.sorted())))
+        let missing = undetermined.sorted { $0.what < $1.what }
         if !unresolved.isEmpty {
             return CheckResult(id: "mx", status: .warn,
                                summary: "MX host \(unresolved.sorted().joined(separator: ", ")) has no address record.",
                                advice: "Remove MX records that name hosts without addresses, or give the hosts addresses.",
-                               details: .object(details), evidence: log.all)
+                               details: .object(details), evidence: log.all).unless(missing: missing)
         }
-        let note = undetermined.isEmpty ? "" : " (the addresses of \(undetermined.sorted().joined(separator: ", ")) could not be checked)"
-        return CheckResult(id: "mx", status: .pass,
-                           summary: "Mail is received by \(observation.hosts.joined(separator: ", "))\(note).",
-                           details: .object(details), evidence: log.all)
+        return CheckResult(id: "mx", status: .pass, summary: "Mail is received by \(observation.hosts.joined(separator: ", ")).",
+                           details: .object(details), evidence: log.all).unless(missing: missing)
     }
 }

@@ -1,0 +1,53 @@
+import Foundation
+
+/// What the process sets up before any command runs, so that faults outside the tool's control
+/// end in a message and an exit code, never in a silent death.
+enum ProcessSetup {
+    /// The flag that keeps SSLKEYLOGFILE in force (TLS session keys written to a file, for
+    /// debugging with Wireshark). Without it the variable is removed: a stray one in cron's
+    /// environment would otherwise write every session's keys to disk.
+    static let keyLogFlag = "--debug-tls-keylog"
+
+    /// Returns the command line without the process-wide flags it handled.
+    static func prepare(_ arguments: [String]) -> [String] {
+        // A directory or web server that closes its end mid-write is a broken connection to
+        // report (EPIPE), not a signal that kills the tool with no message.
+        signal(SIGPIPE, SIG_IGN)
+        raiseDescriptorLimit()
+        var rest = arguments
+        if let index = rest.firstIndex(of: keyLogFlag) {
+            rest.remove(at: index)
+            if ProcessInfo.processInfo.environment["SSLKEYLOGFILE"] != nil {
+                FileHandle.standardError.write(Data("mailaudit: warning: \(keyLogFlag): TLS session keys are written to $SSLKEYLOGFILE\n".utf8))
+            }
+        } else {
+            unsetenv("SSLKEYLOGFILE")
+        }
+        return rest
+    }
+
+    /// The soft limit on open files up to the hard limit: a run of many domains at once needs
+    /// descriptors for its connections, and a distribution's default of 1024 can be short.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+        guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = min(limit.rlim_max, 65_536)
+        _ = setrlimit(resource, &limit)
+    }
+
+    /// How many connections may be open at once: what the descriptor limit leaves after those
+    /// already open and a reserve for files (the register, reports, CA files), at most 64.
+    static func connectionBudget() throws -> Int {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 64 }
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 16
+        let reserve = 16
+        let budget = Int(limit.rlim_cur) - open - reserve
+        guard budget >= 4 else {
+            throw CommandFailure("only \(limit.rlim_cur) file descriptors are allowed (ulimit -n) and \(open) are in use: "
+                                 + "too few to check any domain safely; allow at least \(open + reserve + 4)")
+        }
+        return min(64, budget)
+    }
+}
