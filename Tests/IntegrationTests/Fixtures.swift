@@ -15,6 +15,9 @@ struct Fixtures {
     let microsoftLogin: String
     let directory: String
     let bulkDomains: Int
+    /// scripts/fixtures/faulty-doh: DoH in front of BIND, injecting the faults in `faultRules`.
+    let faultyResolverURL: String
+    let faultRules: String
 
     static func load(file: StaticString = #filePath, line: UInt = #line) throws -> Fixtures {
         let environment = ProcessInfo.processInfo.environment
@@ -28,7 +31,9 @@ struct Fixtures {
                         otherCAFile: environment["MAILAUDIT_TEST_OTHER_CA"] ?? "",
                         microsoftLogin: environment["MAILAUDIT_TEST_MICROSOFT_LOGIN"] ?? "",
                         directory: environment["MAILAUDIT_TEST_FIXTURE_DIR"] ?? "",
-                        bulkDomains: Int(environment["MAILAUDIT_TEST_BULK_DOMAINS"] ?? "") ?? 0)
+                        bulkDomains: Int(environment["MAILAUDIT_TEST_BULK_DOMAINS"] ?? "") ?? 0,
+                        faultyResolverURL: environment["MAILAUDIT_TEST_FAULTY_RESOLVER"] ?? "",
+                        faultRules: environment["MAILAUDIT_TEST_FAULT_RULES"] ?? "")
     }
 
     func resolverConfiguration(timeout: Duration = .seconds(2)) -> DoHConfiguration {

@@ -10,6 +10,7 @@ struct MTASTSCheck {
         let log = EvidenceLog()
         let answer = await resolver.lookup("_mta-sts.\(domain)", .txt)
         log.add(answer)
+        log.add(mx.lookup)   // the policy must cover every MX host
         var fields: [(String, JSONValue)] = [("record", .null), ("valid", .null), ("errors", .array([])),
                                              ("id", .null), ("mode", .null), ("maxAge", .null),
                                              ("mxPatterns", .array([])), ("mxCovered", .null), ("uncoveredMX", .array([])),
@@ -129,7 +130,9 @@ struct MTASTSCheck {
             problems.append("the policy is mode: none, which withdraws MTA-STS")
             advice.append("Publish mode: enforce.")
         }
-        let summary = problems.isEmpty
+        let summary = mx.lookup.isError
+            ? "the policy is valid, mode \(policy.mode.rawValue), max_age \(policy.maxAge) s; which MX hosts it must cover is not known."
+            : problems.isEmpty
             ? "MTA-STS is enforced for every MX host, cached by senders for \(policy.maxAge) s."
             : "MTA-STS is published, but \(problems.joined(separator: "; "))."
         // Whether the policy covers every MX host needs the MX records.

@@ -8,6 +8,7 @@ struct ProviderCheck {
 
     func run(_ domain: String, mx: MXObservation, spfIncludes: [String]) async -> CheckResult {
         let log = EvidenceLog()
+        log.add(mx.lookup)   // the provider is told from the MX hosts first
         var matches: [(provider: KnownMailProvider, reason: String)] = []
         for provider in KnownMailProvider.all {
             if let host = mx.hosts.first(where: { host in provider.mxSuffixes.contains { KnownMailProvider.hostMatches(host, suffix: $0) } }) {
