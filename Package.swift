@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: [
             "Policy", "MailDomain", "Directory", "Register", "Report",
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register",

@@ -37,6 +37,9 @@ struct MailAudit: AsyncParsableCommand {
         (MX, SPF, DMARC, MTA-STS, TLS-RPT, DKIM and the mail provider) through a DNS-over-HTTPS \
         resolver, with the evidence behind every result.
 
+        --debug-tls-keylog, anywhere on the command line, lets $SSLKEYLOGFILE record TLS session \
+        keys (for Wireshark); without it the variable is ignored, so a stray one never writes keys.
+
         Exit codes: 0 success (for audit: everyone compliant or excepted); 1 (audit) someone needs \
         action; 2 the tool could not run (bad arguments or configuration, unreadable input, a \
         directory or resolver that could not be read).

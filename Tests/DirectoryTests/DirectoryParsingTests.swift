@@ -132,6 +132,31 @@ final class DirectoryProfileTests: XCTestCase {
 }
 
 final class LDAPFilterTests: XCTestCase {
+    /// As ssh does with keys: a password file others can read is refused, with the fix.
+    func testAPasswordFileOthersCanReadIsRefused() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("password-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try "s3cret\n".write(to: file, atomically: true, encoding: .utf8)
+        chmod(file.path, 0o644)
+        let source = DirectoryConfiguration.SecretSource.file(file.path)
+        XCTAssertThrowsError(try source.read()) { error in
+            XCTAssertTrue("\(error)".contains("chmod 600") && "\(error)".contains("644"), "\(error)")
+        }
+        chmod(file.path, 0o640)
+        XCTAssertThrowsError(try source.read(), "group-readable is refused too")
+        chmod(file.path, 0o600)
+        XCTAssertEqual(try source.read(), "s3cret")
+    }
+
+    func testDuplicateMemberIDsAreRefused() {
+        let read = DirectoryRead(members: [Member(id: "1", dn: "CN=A", kind: .contact), Member(id: "1", dn: "CN=B", kind: .contact),
+                                           Member(id: "2", dn: "CN=C", kind: .contact)],
+                                 profile: .openldap, source: "d.ldif", warnings: [])
+        XCTAssertThrowsError(try read.refuseDuplicateIDs()) { error in
+            XCTAssertTrue("\(error)".contains("CN=A") && "\(error)".contains("CN=B"), "\(error)")
+        }
+    }
+
     func testRFC4515Escaping() {
         XCTAssertEqual(LDAPFilter.escape("CN=Members (All)*,DC=x"), "CN=Members \\28All\\29\\2a,DC=x")
         XCTAssertEqual(LDAPFilter.escape("back\\slash\u{0}"), "back\\5cslash\\00")

@@ -1,3 +1,5 @@
+import Curl
+import DoH
 import Foundation
 import XCTest
 
@@ -157,5 +159,50 @@ final class FaultToleranceTests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("CN=Cllr Sarah Mills") && run.stderr.contains("CN=Cllr Kate Ward"), run.stderr)
         let history = try site.run(["history"], ["--format", "json"])
         XCTAssertEqual((try JSONSerialization.jsonObject(with: history.stdout) as? [Any])?.count, 0, "nothing recorded: \(history.stdoutText)")
+    }
+}
+
+/// Secrets and limits of the process itself.
+final class ProcessHardeningTests: XCTestCase {
+    func testSSLKEYLOGFILEIsIgnoredUnlessAskedFor() throws {
+        let fixtures = try Fixtures.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("keylog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["check-domain", "good.test", "--resolver", fixtures.resolverURL, "--ca-file", fixtures.caFile, "--no-tenant-discovery"]
+        let quiet = folder.appendingPathComponent("quiet.keys")
+        XCTAssertEqual(try CommandRun.mailaudit(arguments, environment: ["SSLKEYLOGFILE": quiet.path]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: quiet.path), "a stray SSLKEYLOGFILE writes no session keys")
+        let asked = folder.appendingPathComponent("asked.keys")
+        let run = try CommandRun.mailaudit(["--debug-tls-keylog"] + arguments, environment: ["SSLKEYLOGFILE": asked.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stderr.contains("TLS session keys are written"), "said out loud: \(run.stderr)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: asked.path))
+    }
+
+    /// A resolver that answers nothing is given up on, and said so, instead of every remaining
+    /// question waiting for its own time-out.
+    func testAResolverThatAnswersNothingIsGivenUpOn() async throws {
+        let fixtures = try Fixtures.load()
+        guard !fixtures.faultyResolverURL.isEmpty else { throw XCTSkip("faulty-doh is not running") }
+        try "*.test timeout\n".write(toFile: fixtures.faultRules, atomically: true, encoding: .utf8)
+        defer { try? "".write(toFile: fixtures.faultRules, atomically: true, encoding: .utf8) }
+        var configuration = DoHConfiguration(url: fixtures.faultyResolverURL, caFile: fixtures.caFile)
+        configuration.timeout = .milliseconds(300)
+        configuration.retries = 0
+        configuration.giveUpAfter = 4
+        configuration.giveUpSilence = .zero
+        let client = CurlClient()
+        defer { client.shutdown() }
+        let resolver = DoHResolver(configuration: configuration, client: client)
+        let started = ContinuousClock.now
+        var answers: [DNSLookup] = []
+        for index in 0..<20 { answers.append(await resolver.lookup("name\(index).test", .txt)) }
+        XCTAssertTrue(answers.allSatisfy(\.isError), "never an answer invented")
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(4), "the last 16 questions were not each waited for")
+        let statistics = await resolver.statistics
+        XCTAssertNotNil(statistics.gaveUp)
+        XCTAssertEqual(statistics.notAskedAfterGivingUp, 16)
+        XCTAssertTrue(answers.last?.statusText.contains("not asked") == true, answers.last?.statusText ?? "")
     }
 }

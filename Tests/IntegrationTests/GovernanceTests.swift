@@ -170,6 +170,28 @@ final class GovernanceTests: XCTestCase {
             """, site.register.path, sql])
     }
 
+    /// Two audits at once on one register: the second waits for the first's write, both are recorded.
+    func testTwoAuditsAtOnceAreBothRecorded() throws {
+        let site = try DemoSite.make(self, name: "two-at-once")
+        XCTAssertLessThanOrEqual(try site.audit().run.status, 1, "the register exists")
+        let group = DispatchGroup()
+        var statuses: [Int32] = [0, 0]
+        let lock = NSLock()
+        for index in 0..<2 {
+            DispatchQueue.global().async(group: group) {
+                let out = site.folder.appendingPathComponent("report-\(index)")
+                let status = (try? site.audit(["--out", out.path]).run.status) ?? -1
+                lock.lock(); statuses[index] = status; lock.unlock()
+            }
+        }
+        group.wait()
+        XCTAssertEqual(statuses.filter { $0 <= 1 && $0 >= 0 }.count, 2, "\(statuses)")
+        XCTAssertTrue(try sqlite(site, "SELECT count(*) FROM auditRun").stdoutText.contains("[(3,)]"))
+        for index in 0..<2 {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: site.folder.appendingPathComponent("report-\(index)/index.html").path))
+        }
+    }
+
     func testABusyRegisterNeverLosesTheRun() throws {
         let site = try DemoSite.make(self, name: "busy", registerSettings: "{file: register.sqlite, busyTimeout: 2}")
         XCTAssertLessThanOrEqual(try site.audit().run.status, 1, "a first run creates the register")

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 import MailDomain
@@ -48,6 +49,39 @@ final class ReportWriterTests: XCTestCase {
         XCTAssertTrue(row.contains("'-2+3"), row)
         XCTAssertEqual(Escape.csv("a,b"), "\"a,b\"")
         XCTAssertEqual(Escape.csv("line\nbreak"), "\"line\nbreak\"")
+    }
+
+    /// Bidirectional controls and control bytes from the directory or DNS are shown as escapes in
+    /// every format (as on a terminal), so "evil\u{202E}txt.exe" cannot display as "evilexe.txt".
+    func testBidiAndControlCharactersAreVisibleInEveryOutput() throws {
+        var result = hostileResult()
+        result.members[0].name = "Cllr evil\u{202E}txt.exe\u{1B}[31m\u{0}"
+        result.members[0].reason = "Non-compliant: \u{2066}isolate\u{2069} " + String(repeating: "x", count: 10_000)
+        let html = HTMLReport.render(result)
+        let csv = CSVActionPlan.render(result)
+        let markdown = MarkdownReport.render(result)
+        for (format, text) in [("HTML", html), ("CSV", csv), ("Markdown", markdown)] {
+            for raw in ["\u{202E}", "\u{2066}", "\u{2069}", "\u{1B}", "\u{0}"] {
+                XCTAssertFalse(text.unicodeScalars.contains(raw.unicodeScalars.first!), "\(format) passes on U+\(String(raw.unicodeScalars.first!.value, radix: 16))")
+            }
+        }
+        XCTAssertTrue(html.contains("evil\\u{202e}txt.exe\\x1b[31m\\x00"), "shown as on a terminal")
+        XCTAssertTrue(csv.contains("evil\\u{202e}txt.exe\\x1b[31m\\x00"), csv.prefix(400).description)
+        XCTAssertTrue(html.contains("overflow-wrap:anywhere"), "a 10 KB value wraps instead of widening the page")
+    }
+
+    /// The report runs nothing but its own style and script, each allowed by its hash.
+    func testTheHTMLReportCarriesAContentSecurityPolicy() throws {
+        let html = HTMLReport.render(hostileResult())
+        let policy = try XCTUnwrap(html.components(separatedBy: "http-equiv=\"Content-Security-Policy\" content=\"").dropFirst().first?
+            .components(separatedBy: "\"").first)
+        XCTAssertTrue(policy.hasPrefix("default-src 'none'; "), policy)
+        func hash(_ text: String) -> String { Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() }
+        let style = try XCTUnwrap(html.components(separatedBy: "<style>").dropFirst().first?.components(separatedBy: "</style>").first)
+        let script = try XCTUnwrap(html.components(separatedBy: "<script>").dropFirst().first?.components(separatedBy: "</script>").first)
+        XCTAssertTrue(policy.contains("style-src 'sha256-\(hash(style))'"), policy)
+        XCTAssertTrue(policy.contains("script-src 'sha256-\(hash(script))'"), policy)
+        XCTAssertFalse(html.contains(" style=\""), "no inline style attributes: the policy would block them")
     }
 
     func testMarkdownEscapes() {
