@@ -10,7 +10,6 @@ struct MTASTSCheck {
         let log = EvidenceLog()
         let answer = await resolver.lookup("_mta-sts.\(domain)", .txt)
         log.add(answer)
-        log.add(mx.lookup)   // the policy must cover every MX host
         var fields: [(String, JSONValue)] = [("record", .null), ("valid", .null), ("errors", .array([])),
                                              ("id", .null), ("mode", .null), ("maxAge", .null),
                                              ("mxPatterns", .array([])), ("mxCovered", .null), ("uncoveredMX", .array([])),
@@ -101,6 +100,7 @@ struct MTASTSCheck {
         set("mode", .string(policy.mode.rawValue))
         set("maxAge", .int(policy.maxAge))
         set("mxPatterns", .strings(policy.mxPatterns))
+        log.add(mx.lookup)   // a policy must cover every MX host
         var problems: [String] = []
         var status = CheckStatus.pass
         var advice: [String] = []
