@@ -92,7 +92,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
                                          dnsTimeout: network.dnsTimeout, httpsTimeout: network.httpsTimeout,
                                          microsoftLoginURL: noTenantDiscovery ? nil : microsoftLoginUrl,
                                          extraDKIMSelectors: dkimSelector, smtpProbe: smtp, smtpTimeout: smtpTimeout,
-                                             runDeadline: network.runDeadline))
+                                             runDeadline: network.runDeadline, concurrency: concurrency))
         defer { kit.shutdown() }
         let started = ContinuousClock.now
         let reports = await kit.checker.check(inputs, concurrency: concurrency,

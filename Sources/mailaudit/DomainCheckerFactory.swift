@@ -23,6 +23,8 @@ struct DomainCheckerKit {
         var smtpTimeout = 15.0
         /// Seconds from now after which nothing more is asked (checks.runDeadline, --run-deadline).
         var runDeadline = 900.0
+        /// Domains checked at once: the connections kept open are sized to it.
+        var concurrency = 16
     }
 
     static let defaultResolver = "https://cloudflare-dns.com/dns-query"
@@ -39,7 +41,9 @@ struct DomainCheckerKit {
         var configuration = DoHConfiguration(url: options.resolverURL, caFile: options.caFile)
         configuration.method = options.dohMethod.lowercased() == "get" ? .get : .post
         configuration.timeout = .milliseconds(Int(options.dnsTimeout * 1000))
-        client = CurlClient(maxTotalConnections: try ProcessSetup.connectionBudget(),
+        // A few connections per domain in progress (its MTA-STS host, tenant discovery, SMTP),
+        // never more than the descriptors allow.
+        client = CurlClient(maxTotalConnections: min(try ProcessSetup.connectionBudget(), max(8, options.concurrency * 3)),
                             deadline: .now + .milliseconds(Int(options.runDeadline * 1000)))
         resolver = DoHResolver(configuration: configuration, client: client)
         checker = DomainChecker(resolver: resolver, client: client, settings: settings)

@@ -63,7 +63,7 @@ enum SiteSupport {
                 ? (site.checks.microsoftLoginURL ?? environment.setting("MAILAUDIT_MICROSOFT_LOGIN_URL") ?? DomainCheckerKit.defaultMicrosoftLogin)
                 : nil,
             extraDKIMSelectors: site.checks.dkimSelectors, smtpProbe: site.checks.smtp, smtpTimeout: site.checks.smtpTimeout,
-            runDeadline: site.checks.runDeadline),
+            runDeadline: site.checks.runDeadline, concurrency: site.checks.concurrency),
             base: policy.baseline.settings)
     }
 }
