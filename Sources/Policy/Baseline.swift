@@ -30,7 +30,7 @@ public struct Baseline: Sendable {
                 }
             }
             if let dmarc = try thresholds.mapping("dmarc") {
-                try dmarc.allowOnly(["enforcingPolicies", "requiredPercent", "requiredReportAddress"])
+                try dmarc.allowOnly(["enforcingPolicies", "requiredPercent", "requiredReportAddress", "retiredReportAddresses"])
                 if let policies = try dmarc.strings("enforcingPolicies") {
                     settings.dmarcEnforcingPolicies = Set(try policies.map { text in
                         guard let policy = DMARCRecord.Policy(rawValue: text) else {
@@ -41,6 +41,7 @@ public struct Baseline: Sendable {
                 }
                 settings.dmarcRequiredPercent = try dmarc.int("requiredPercent", in: 0...100) ?? settings.dmarcRequiredPercent
                 settings.dmarcRequiredReportAddress = try dmarc.string("requiredReportAddress")
+                settings.retiredReportAddresses = Set((try dmarc.strings("retiredReportAddresses") ?? []).map { $0.lowercased() })
             }
             if let mtaSTS = try thresholds.mapping("mta-sts") {
                 try mtaSTS.allowOnly(["minMaxAge", "maxPolicyBytes"])

@@ -73,7 +73,7 @@ final class RecordParserTests: XCTestCase {
     func testDMARCEffectivePolicies() throws {
         let record = try DMARCRecord.parse("v=DMARC1; p=reject; sp=none; pct=50; rua=mailto:a@example.org!10m").get()
         XCTAssertEqual(record.effectivePolicy, .reject)
-        XCTAssertEqual(record.effectiveSubdomainPolicy, .none)
+        XCTAssertEqual(record.effectiveSubdomainPolicy, DMARCRecord.Policy.none)
         XCTAssertEqual(record.effectivePercent, 50)
         XCTAssertEqual(record.aggregateReports.first?.mailDomain, "example.org")
         let inherited = try DMARCRecord.parse("v=DMARC1; p=quarantine").get()

@@ -7,7 +7,7 @@ public struct MTASTSRecord: Sendable, Equatable {
 
     public static func parse(_ text: String) -> Result<MTASTSRecord, RecordSyntaxError> {
         let tags: [Tag]
-        switch TagValueList.parse(text) {
+        switch TagValueList.parse(text, names: .extensionName) {
         case let .success(parsed): tags = parsed
         case let .failure(error): return .failure(error)
         }

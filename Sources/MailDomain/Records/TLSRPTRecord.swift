@@ -7,7 +7,7 @@ public struct TLSRPTRecord: Sendable, Equatable {
 
     public static func parse(_ text: String) -> Result<TLSRPTRecord, RecordSyntaxError> {
         let tags: [Tag]
-        switch TagValueList.parse(text) {
+        switch TagValueList.parse(text, names: .extensionName) {
         case let .success(parsed): tags = parsed
         case let .failure(error): return .failure(error)
         }
@@ -22,6 +22,11 @@ public struct TLSRPTRecord: Sendable, Equatable {
                 case let .success(parsed):
                     if let bad = parsed.first(where: { $0.scheme != "mailto" && $0.scheme != "https" }) {
                         return .failure(RecordSyntaxError("rua \(bad.uri): only mailto: and https: are allowed"))
+                    }
+                    if let bad = parsed.first(where: { !$0.isUsableReportDestination }) {
+                        return .failure(RecordSyntaxError(bad.scheme == "mailto"
+                            ? "rua \(bad.uri): a mailto: URI must hold a mail address (RFC 8460 3)"
+                            : "rua \(bad.uri): an https: URI must be an absolute URL with a host (RFC 8460 3)"))
                     }
                     uris = parsed
                 case let .failure(error):

@@ -9,11 +9,31 @@ public struct Tag: Sendable, Equatable {
 enum TagValueList {
     static let whitespace: Set<Character> = [" ", "\t", "\r", "\n"]
 
+    /// Which names a record type's grammar allows for its tags: one rule per record type.
+    enum NameRule {
+        /// DMARC (RFC 9989 4.7) and DKIM (RFC 6376 3.2): ALPHA *(ALPHA / DIGIT / "_").
+        case letterFirst
+        /// MTA-STS (RFC 8461 3.1) and TLS-RPT (RFC 8460 3) extensions:
+        /// (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".").
+        case extensionName
+
+        func allows(_ name: String) -> Bool {
+            guard let first = name.first, first.isASCII else { return false }
+            switch self {
+            case .letterFirst:
+                return first.isLetter && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+            case .extensionName:
+                return (first.isLetter || first.isNumber) && name.count <= 32
+                    && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+            }
+        }
+    }
+
     /// - Parameters:
     ///   - caseSensitiveNames: DKIM's tag names are case-sensitive (RFC 6376 3.2); DMARC's are not.
     ///   - blankAfterLastSeparator: whether "; " may end the list (DKIM's grammar says no).
     static func parse(_ text: String, separator: Character = ";", caseSensitiveNames: Bool = false,
-                      blankAfterLastSeparator: Bool = true) -> Result<[Tag], RecordSyntaxError> {
+                      blankAfterLastSeparator: Bool = true, names: NameRule = .letterFirst) -> Result<[Tag], RecordSyntaxError> {
         var tags: [Tag] = []
         let parts = text.split(separator: separator, omittingEmptySubsequences: false)
         for (index, rawPart) in parts.enumerated() {
@@ -28,8 +48,7 @@ enum TagValueList {
             }
             let name = trim(part[..<equals])
             let value = trim(part[part.index(after: equals)...])
-            guard let first = name.first, first.isASCII, first.isLetter,
-                  name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            guard names.allows(name) else {
                 return .failure(RecordSyntaxError("\"\(name)\" is not a valid tag name"))
             }
             if tags.contains(where: { caseSensitiveNames ? $0.name == name : $0.name.lowercased() == name.lowercased() }) {
@@ -62,12 +81,37 @@ public struct ReportURI: Sendable, Equatable, Codable {
     /// For `mailto:` URIs with an address, the address's domain.
     public var mailDomain: String?
 
+    /// The `!size` suffix RFC 7489 allowed, obsolete in RFC 9989 (accepted, with a warning).
+    public var sizeLimit: String?
+
     /// A `mailto:` URI that names no address (e.g. "mailto://host"): well-formed, but no
     /// report can be sent there.
     public var isMailtoWithoutAddress: Bool { scheme == "mailto" && mailDomain == nil }
 
+    /// A mailto: URI whose address is a mail address (local@domain, a domain of labels), or an
+    /// https: URI with an authority: what a sender of TLS reports can use (RFC 8460 3).
+    public var isUsableReportDestination: Bool {
+        switch scheme {
+        case "mailto":
+            guard let domain = mailDomain else { return false }
+            let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+            return labels.count >= 2 && labels.allSatisfy { label in
+                !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+                    && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            }
+        case "https":
+            let rest = uri.dropFirst("https:".count)
+            guard rest.hasPrefix("//") else { return false }
+            let authority = rest.dropFirst(2).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            return !authority.isEmpty && !authority.contains("@")
+        default:
+            return false
+        }
+    }
+
     static func parse(_ text: String, allowSizeLimit: Bool) -> Result<ReportURI, RecordSyntaxError> {
         var uri = TagValueList.trim(text)
+        var sizeLimit: String?
         if allowSizeLimit, let bang = uri.lastIndex(of: "!") {
             let limit = uri[uri.index(after: bang)...]
             let digits = limit.prefix(while: { $0.isASCII && $0.isNumber })
@@ -76,6 +120,7 @@ public struct ReportURI: Sendable, Equatable, Codable {
                   unit.isEmpty || "kmgtKMGT".contains(unit.first!) else {
                 return .failure(RecordSyntaxError("\"\(text)\" has a malformed size limit"))
             }
+            sizeLimit = String(limit)
             uri = String(uri[..<bang])
         }
         guard let colon = uri.firstIndex(of: ":") else {
@@ -97,7 +142,7 @@ public struct ReportURI: Sendable, Equatable, Codable {
                 mailDomain = address[address.index(after: at)...].lowercased()
             }
         }
-        return .success(ReportURI(uri: uri, scheme: scheme, mailDomain: mailDomain))
+        return .success(ReportURI(uri: uri, scheme: scheme, mailDomain: mailDomain, sizeLimit: sizeLimit))
     }
 
     static func parseList(_ text: String, allowSizeLimit: Bool) -> Result<[ReportURI], RecordSyntaxError> {
