@@ -14,7 +14,7 @@ public struct DomainCheckSettings: Sendable {
     public var dmarcRequiredReportAddress: String?
     /// Report addresses of services that no longer read reports (NCSC Mail Check closed in March
     /// 2026): a record that reports only there warns that nobody reads its reports.
-    public var retiredReportAddresses: Set<String> = []
+    public var retiredReportAddresses: Set<String> = ["dmarc-rua@dmarc.service.gov.uk", "tls-rua@mailcheck.service.ncsc.gov.uk"]
 
     /// RFC 8461 suggests weeks; NCSC and GOV.UK ask for at least 1209600 s (14 days) in enforce mode.
     public var mtaStsMinMaxAge = 1_209_600

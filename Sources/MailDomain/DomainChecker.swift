@@ -42,7 +42,7 @@ public struct DomainChecker: Sendable {
         async let _ = resolver.lookup("_mta-sts.\(domain)", .txt)
         async let spfOutcome = SPFCheck(resolver: resolver, settings: settings).run(domain)
         async let dmarc = DMARCCheck(resolver: resolver, settings: settings).run(domain)
-        async let tlsrpt = TLSRPTCheck(resolver: resolver).run(domain)
+        async let tlsrpt = TLSRPTCheck(resolver: resolver, retiredReportAddresses: settings.retiredReportAddresses).run(domain)
         async let dkim = DKIMCheck(resolver: resolver, settings: settings).run(domain)
         let mxObservation = await mxCheck.observe(domain)
         async let mx = mxCheck.run(mxObservation)

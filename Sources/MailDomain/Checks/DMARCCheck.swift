@@ -149,8 +149,12 @@ struct DMARCCheck {
         var destinations: [JSONValue] = []
         var unauthorised: [String] = []
         var missing: [MissingAnswer] = []
+        // (libpsl still tells which destinations are external: RFC 9990 does not say how.)
         let ownOrganisation = OrganizationalDomain.shared.of(at)
-        for uri in record.aggregateReports + record.failureReports {
+        func isRetired(_ uri: ReportURI) -> Bool {
+            uri.scheme == "mailto" && settings.retiredReportAddresses.contains(uri.uri.dropFirst("mailto:".count).lowercased())
+        }
+        for uri in record.aggregateReports + record.failureReports where !isRetired(uri) {
             guard let target = uri.mailDomain, OrganizationalDomain.shared.of(target) != ownOrganisation else { continue }
             let answer = await resolver.lookup("\(at)._report._dmarc.\(target)", .txt)
             log.add(answer)
@@ -201,10 +205,7 @@ struct DMARCCheck {
         if record.aggregateReports.isEmpty {
             warnings.append("no aggregate report address (rua), so nobody sees who sends as this domain")
             advice.append("Add rua=mailto:... so that receivers send aggregate reports.")
-        } else if !settings.retiredReportAddresses.isEmpty,
-                  record.aggregateReports.allSatisfy({ uri in
-                      uri.scheme == "mailto" && settings.retiredReportAddresses.contains(uri.uri.dropFirst("mailto:".count).lowercased())
-                  }) {
+        } else if record.aggregateReports.allSatisfy(isRetired) {
             warnings.append("aggregate reports go only to a retired service (\(record.aggregateReports.map(\.uri).joined(separator: ", "))), so nobody reads them")
             advice.append("Send aggregate reports (rua) to an address someone reads.")
         }

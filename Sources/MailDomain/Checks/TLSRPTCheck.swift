@@ -2,6 +2,7 @@ import DoH
 
 struct TLSRPTCheck {
     let resolver: DNSResolving
+    var retiredReportAddresses: Set<String> = []
 
     func run(_ domain: String) async -> CheckResult {
         let log = EvidenceLog()
@@ -33,6 +34,14 @@ struct TLSRPTCheck {
             return finish(.fail, "The TLS-RPT record is invalid: \(error.message).", advice: "Correct the record.",
                           record: text, valid: false, errors: [error.message])
         case let .success(record):
+            let retired = record.reportURIs.allSatisfy { uri in
+                uri.scheme == "mailto" && retiredReportAddresses.contains(uri.uri.dropFirst("mailto:".count).lowercased())
+            }
+            if retired {
+                return finish(.warn, "TLS reports go only to a retired service (\(record.reportURIs.map(\.uri).joined(separator: ", "))), so nobody reads them.",
+                              advice: "Send TLS reports (rua) to an address someone reads.", record: text, valid: true,
+                              rua: record.reportURIs.map(\.uri))
+            }
             return finish(.pass, "TLS failures are reported to \(record.reportURIs.map(\.uri).joined(separator: ", ")).",
                           record: text, valid: true, rua: record.reportURIs.map(\.uri))
         }
