@@ -110,6 +110,10 @@ final class DMARCbisTests: XCTestCase {
         let failed = await check(["_dmarc.example.test": ["TIMEOUT"]])
         XCTAssertEqual(failed.status, .error, failed.summary)
         XCTAssertTrue(failed.summary.contains("_dmarc.example.test"), failed.summary)
+        // A record at the domain itself instead of _dmarc is named.
+        let apex = await check(["a.b.example.test": [["TXT": "v=DMARC1; p=reject"]]])
+        XCTAssertEqual(apex.status, .fail)
+        XCTAssertTrue(apex.summary.contains("published at a.b.example.test itself"), apex.summary)
         // Something that looks like DMARC is named.
         let typo = await check(["_dmarc.a.b.example.test": [["TXT": "v=DMARC2; p=reject"]]])
         XCTAssertEqual(typo.status, .fail)

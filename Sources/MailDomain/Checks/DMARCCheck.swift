@@ -133,6 +133,16 @@ struct DMARCCheck {
                               advice: "Publish the record as \"v=DMARC1; p=reject; rua=mailto:...\" at _dmarc.\(domain).",
                               valid: false, errors: ["not a DMARC record: \(lookalike.1.prefix(60))"], at: lookalike.0)
             }
+            // A record published at the domain itself instead of at _dmarc (the SPF check asks the
+            // same question, so the answer comes from the cache).
+            let apex = await resolver.lookup(domain, .txt)
+            if let misplaced = apex.texts.first(where: { DMARCRecord.isCandidate($0) || DMARCRecord.looksLikeDMARC($0) }) {
+                log.add(apex)
+                return finish(.fail, "A DMARC record is published at \(domain) itself (\"\(misplaced.prefix(24))\"), not at _dmarc.\(domain), "
+                              + "where receivers look for it; they apply no DMARC policy.",
+                              advice: "Publish the record at _dmarc.\(domain) instead.", valid: false,
+                              errors: ["the DMARC record is at the domain's apex, not at _dmarc.\(domain)"], at: domain)
+            }
             return finish(.notPresent, "The domain has no DMARC record, so receivers are not told to reject mail that fails SPF and DKIM.",
                           advice: "Publish \"v=DMARC1; p=reject; rua=mailto:...\" at _dmarc.\(domain) (start with p=none while you collect reports, then move to quarantine or reject).")
         }
