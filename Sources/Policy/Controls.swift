@@ -81,3 +81,19 @@ public enum CouldNotCheck {
             + "name servers and web servers answer. The evidence holds the exact error."
     }
 }
+
+/// Who must act on a finding: the Member, the organisation's IT, or the CPCA's ICT provider.
+public enum WhoMustAct {
+    public static func who(_ finding: Finding, accountClass: AccountClass, organisation: String?) -> String {
+        if finding.status == .error { return "ICT provider (re-run the check)" }
+        switch finding.control {
+        case "email.personal", "email.address": return "Member"
+        case "assessment.current": return "ICT provider (10-minute assessment)"
+        default:
+            if Controls.domain.contains(finding.control) && accountClass == .external {
+                return "IT of \(organisation.flatMap { $0.isEmpty ? nil : $0 } ?? "the Member's organisation")"
+            }
+            return "ICT provider"
+        }
+    }
+}

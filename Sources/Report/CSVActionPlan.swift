@@ -6,16 +6,29 @@ import Policy
 /// columns for the owner's response and a target date, for a spreadsheet.
 public enum CSVActionPlan {
     public static let header = ["Member", "Role", "Organisation", "Address", "Verdict", "Control", "Status", "Severity",
-                                "Finding", "Fix", "Reference", "Owner", "Owner's response", "Target date"]
+                                "Finding", "Fix", "Reference", "Exception", "Owner", "Owner's response", "Target date"]
+
+    /// The file begins with a UTF-8 byte order mark, so that spreadsheets read it as UTF-8
+    /// ("Jürgen", not "JÃ¼rgen").
+    public static let byteOrderMark = Data([0xEF, 0xBB, 0xBF])
+
+    /// The file's bytes: the mark, then the rows.
+    public static func file(_ result: AuditResult) -> Data { byteOrderMark + Data(render(result).utf8) }
 
     public static func render(_ result: AuditResult) -> String {
         var lines = [header.map(Escape.csv).joined(separator: ",")]
         for member in result.members where member.verdict != .compliant {
             let rows = member.findings.filter { $0.isFailing || $0.couldNotCheck || ($0.control == "assessment.current" && $0.required && $0.status != .pass) }
             for finding in rows {
+                // A row whose control an exception in force accepts says so, with its end.
+                let accepting = member.exception.flatMap { note in
+                    note.state == .applied || note.state == .partial ? note.grants.first { $0.names(finding.control) } : nil
+                }
+                let exception = accepting.map { "accepted by #\($0.id) until \(DateFormatter.day.string(from: $0.expires))" } ?? ""
+                let owner = WhoMustAct.who(finding, accountClass: member.accountClass, organisation: member.organisation)
                 let cells = [member.name, member.role ?? "", member.organisation ?? "", member.address ?? "", member.verdict.rawValue,
                              finding.control, finding.status.rawValue, finding.severity, finding.summary, finding.advice ?? "",
-                             finding.reference, "", "", ""]
+                             finding.reference, exception, owner, "", ""]
                 lines.append(cells.map(Escape.csv).joined(separator: ","))
             }
         }

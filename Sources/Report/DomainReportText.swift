@@ -26,24 +26,24 @@ public struct DomainReportText {
             let label = check.id.padding(toLength: width, withPad: " ", startingAt: 0)
             lines.append("  \(badge(check.status)) \(label) \(TerminalText.sanitize(check.summary))")
             if let advice = check.advice, check.status != .pass {
-                lines.append("               \(dim("Fix:")) \(TerminalText.sanitize(advice))")
+                lines.append("                    \(dim("Fix:")) \(TerminalText.sanitize(advice))")
             }
             if verbose {
                 if let record = check.details["record"]?.stringValue {
-                    lines.append("               \(dim("Record:")) \(TerminalText.sanitize(record))")
+                    lines.append("                    \(dim("Record:")) \(TerminalText.sanitize(record))")
                 }
                 let outline = SPFTreeOutline.lines(check.details)
-                if !outline.isEmpty { lines.append("               \(dim("Tree:"))") }
+                if !outline.isEmpty { lines.append("                    \(dim("Tree:"))") }
                 for line in outline {
                     let indent = String(repeating: "  ", count: line.depth + 1)
                     let text = TerminalText.sanitize(line.text)
-                    lines.append("               \(indent)\(line.isRemark ? dim("! " + text) : text)")
+                    lines.append("                    \(indent)\(line.isRemark ? dim("! " + text) : text)")
                 }
                 for evidence in check.evidence {
-                    lines.append("               \(dim("·")) \(TerminalText.sanitize(evidence.query)) → \(TerminalText.sanitize(evidence.result))")
+                    lines.append("                    \(dim("·")) \(TerminalText.sanitize(evidence.query)) → \(TerminalText.sanitize(evidence.result))")
                     for datum in evidence.data.prefix(8) {
                         let shown = datum.count > 300 ? String(datum.prefix(300)) + "… (\(datum.count) characters)" : datum
-                        lines.append("                   \(TerminalText.sanitize(shown))")
+                        lines.append("                        \(TerminalText.sanitize(shown))")
                     }
                 }
             }
@@ -54,14 +54,15 @@ public struct DomainReportText {
     private func badge(_ status: CheckStatus) -> String {
         let text: String, code: String
         switch status {
-        case .pass: (text, code) = ("PASS ", "32")
-        case .fail: (text, code) = ("FAIL ", "31")
-        case .warn: (text, code) = ("WARN ", "33")
-        case .notPresent: (text, code) = ("ABSENT", "31")
+        case .pass: (text, code) = ("PASS", "32")
+        case .fail: (text, code) = ("FAIL", "31")
+        case .warn: (text, code) = ("WARN", "33")
+        case .notPresent: (text, code) = ("NOT-PRESENT", "31")
         case .error: (text, code) = ("ERROR", "35")
-        case .notApplicable: (text, code) = ("N/A  ", "2")
+        case .notApplicable: (text, code) = ("N/A", "2")
         }
-        let padded = text.padding(toLength: 6, withPad: " ", startingAt: 0)
+        // As wide as the widest, "not-present": the words the JSON uses, in capitals.
+        let padded = text.padding(toLength: 11, withPad: " ", startingAt: 0)
         return colour ? "\u{1B}[\(code)m\(padded)\u{1B}[0m" : padded
     }
 

@@ -149,7 +149,7 @@ struct AuditCommand: AsyncParsableCommand {
             let files: [(String, Data)] = [
                 ("index.html", Data(HTMLReport.render(result).utf8)),
                 ("audit.json", try JSONOutput.encode(result)),
-                ("action-plan.csv", Data(CSVActionPlan.render(result).utf8)),
+                ("action-plan.csv", CSVActionPlan.file(result)),
                 ("summary.md", Data(MarkdownReport.render(result).utf8)),
             ]
             for (name, data) in files {

@@ -84,8 +84,8 @@ struct CheckDomainCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var inputs = domains
-        if let file { inputs += try DomainListFile.read(file) }
+        var inputs = try domains.map { try Self.domain(of: $0, from: nil) }
+        if let file { inputs += try DomainListFile.read(file).map { try Self.domain(of: $0, from: file) } }
         guard !inputs.isEmpty else { throw CommandFailure("the domain list \(file ?? "") holds no domains") }
 
         let kit = try DomainCheckerKit(.init(resolverURL: network.resolverURL, caFile: network.caFilePath, dohMethod: network.dohMethod,
@@ -124,6 +124,20 @@ struct CheckDomainCommand: AsyncParsableCommand {
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver \(network.resolverURL) answered no question; the errors are in the output above")
         }
+    }
+}
+
+extension CheckDomainCommand {
+    /// The domain to check for an argument: a domain, or an address's domain (user@example.org).
+    /// Anything else is a usage error, not seven identical error lines.
+    static func domain(of input: String, from file: String?) throws -> String {
+        let candidate = input.contains("@") ? String(input[input.index(after: input.lastIndex(of: "@")!)...]) : input
+        guard !candidate.isEmpty, (try? DomainNames.asciiName(candidate)) != nil,
+              !candidate.contains(where: { $0 == "/" || $0 == ":" || $0 == " " }) else {
+            let source = file.map { "\($0): " } ?? ""
+            throw ValidationError("\(source)\"\(input)\" is not a domain name or an email address")
+        }
+        return candidate
     }
 }
 

@@ -7,8 +7,10 @@ struct MailAudit: AsyncParsableCommand {
     /// Runs the command, with one change to ArgumentParser's exit codes: a usage error exits 2
     /// (as documented for cron and scripts), not 64.
     static func main() async {
+        var parsed: ParsableCommand.Type?
         do {
             var command = try parseAsRoot(ProcessSetup.prepare(Array(CommandLine.arguments.dropFirst())))
+            parsed = type(of: command)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -20,7 +22,14 @@ struct MailAudit: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure || code.rawValue == 64 {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                // A usage error found while the command ran: the command's own usage, not the root's.
+                if let parsed, let validation = error as? ValidationError {
+                    let name = parsed.configuration.commandName ?? "\(parsed)".lowercased()
+                    let usage = usageString(for: parsed)
+                    FileHandle.standardError.write(Data("Error: \(validation.message)\nUsage: \(usage)\n  See 'mailaudit \(name) --help' for more information.\n".utf8))
+                } else {
+                    FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                }
                 Foundation.exit(2)
             }
             exit(withError: error)

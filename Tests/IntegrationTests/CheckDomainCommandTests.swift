@@ -61,6 +61,23 @@ final class CheckDomainCommandTests: XCTestCase {
         XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--file", "/nonexistent/list"]).status, 2)
         XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--resolver", "ftp://x", "a.test"]).status, 2)
         XCTAssertEqual(try CommandRun.mailaudit(["check-domain", "--ca-file", "/nonexistent.pem", "a.test"]).status, 2)
+        // Not a domain: a usage error with the subcommand's own usage, not seven error lines and exit 0.
+        let notADomain = try CommandRun.mailaudit(["check-domain", "not a domain"])
+        XCTAssertEqual(notADomain.status, 2)
+        XCTAssertTrue(notADomain.stderr.contains("is not a domain name or an email address"), notADomain.stderr)
+        XCTAssertTrue(notADomain.stderr.contains("Usage: mailaudit check-domain"), notADomain.stderr)
+    }
+
+    /// An address is checked by its domain; text output names statuses as the JSON does.
+    func testAnAddressIsCheckedByItsDomain() throws {
+        let fixtures = try Fixtures.load()
+        let network = ["--resolver", fixtures.resolverURL, "--ca-file", fixtures.caFile, "--no-tenant-discovery"]
+        let run = try CommandRun.mailaudit(["check-domain", "sarah.mills@good.test", "--format", "json"] + network)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let reports = try XCTUnwrap(try JSONSerialization.jsonObject(with: run.stdout) as? [[String: Any]])
+        XCTAssertEqual(reports.first?["asciiDomain"] as? String, "good.test")
+        let text = try CommandRun.mailaudit(["check-domain", "good.test", "--color", "never"] + network)
+        XCTAssertTrue(text.stdoutText.contains("NOT-PRESENT provider"), text.stdoutText)
     }
 
     func testResolverThatAnswersNothingExitsTwo() throws {
