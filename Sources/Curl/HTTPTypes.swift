@@ -99,11 +99,22 @@ public enum LocalFailure {
     /// connection failure may be ours: OpenSSL that cannot open a CA file reports an untrusted
     /// certificate, and a socket that cannot be made a failed connection.
     public static func descriptorsNearlyExhausted(margin: Int = 4) -> Bool {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return false }
+        guard let limit = descriptorLimit() else { return false }
         // Opening the directory needs a descriptor itself: failing to is the answer.
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return true }
-        return entries.count + margin >= Int(limit.rlim_cur)
+        guard let open = descriptorsOpen() else { return true }
+        return open + margin >= limit
+    }
+
+    /// The soft limit on open files (ulimit -n), or nil when it cannot be read.
+    public static func descriptorLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return nil }
+        return Int(limit.rlim_cur)
+    }
+
+    /// How many descriptors this process has open, or nil when /proc/self/fd cannot be read.
+    public static func descriptorsOpen() -> Int? {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd"))?.count
     }
 }
 

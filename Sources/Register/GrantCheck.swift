@@ -31,10 +31,9 @@ public enum GrantCheck {
             throw Refusal("the Member was not in \(run): run mailaudit audit again, then decide")
         }
         let findings = member.findings ?? member.failingControls.map { .init(control: $0, required: true, status: "fail") }
+        // Failing, or for assessment.current missing or lapsed: what a grant may accept.
         func isFailing(_ finding: AuditRegister.RunMember.FindingState) -> Bool {
-            guard finding.required else { return false }
-            if finding.control == "assessment.current" { return finding.status == "fail" || finding.status == "not-present" }
-            return finding.status == "fail" || finding.status == "not-present"
+            finding.required && (finding.status == "fail" || finding.status == "not-present")
         }
         let wanted = controls ?? findings.filter { isFailing($0) && $0.control != "assessment.current" }.map(\.control)
         guard !wanted.isEmpty else {

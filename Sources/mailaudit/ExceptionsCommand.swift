@@ -132,7 +132,7 @@ struct ExceptionsCommand: AsyncParsableCommand {
             var text = "Recorded:\n" + ExceptionsCommand.describe(grant, now: now) + "\n"
                 + "Checked against \(decision.checkedAgainst), which the Member fails in \(decision.controls.joined(separator: ", ")).\n"
             for old in decision.supersedes {
-                text += "This supersedes #\(old.id) (\(old.scope), until \(SiteSupport.dayText(old.expires))) for "
+                text += "This supersedes #\(old.id) (\(old.scope), until \(DateFormatter.day.string(from: old.expires))) for "
                     + "\(decision.controls.filter(old.names).joined(separator: ", ")).\n"
             }
             FileHandle.standardOutput.write(Data(text.utf8))

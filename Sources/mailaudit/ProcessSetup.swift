@@ -1,3 +1,4 @@
+import Curl
 import Foundation
 
 /// What the process sets up before any command runs, so that faults outside the tool's control
@@ -39,13 +40,12 @@ enum ProcessSetup {
     /// How many connections may be open at once: what the descriptor limit leaves after those
     /// already open and a reserve for files (the register, reports, CA files), at most 64.
     static func connectionBudget() throws -> Int {
-        var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 64 }
-        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? 16
+        guard let limit = LocalFailure.descriptorLimit() else { return 64 }
+        let open = LocalFailure.descriptorsOpen() ?? 16
         let reserve = 16
-        let budget = Int(limit.rlim_cur) - open - reserve
+        let budget = limit - open - reserve
         guard budget >= 4 else {
-            throw CommandFailure("only \(limit.rlim_cur) file descriptors are allowed (ulimit -n) and \(open) are in use: "
+            throw CommandFailure("only \(limit) file descriptors are allowed (ulimit -n) and \(open) are in use: "
                                  + "too few to check any domain safely; allow at least \(open + reserve + 4)")
         }
         return min(64, budget)

@@ -17,10 +17,6 @@ enum SiteSupport {
         return date.addingTimeInterval(secondsIntoDay)
     }
 
-    static func dayText(_ date: Date) -> String {
-        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate])
-    }
-
     /// The site, its policy and its register, or one clear error.
     static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
         do {

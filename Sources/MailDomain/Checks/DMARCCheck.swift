@@ -161,9 +161,7 @@ struct DMARCCheck {
         var missing: [MissingAnswer] = []
         // (libpsl still tells which destinations are external: RFC 9990 does not say how.)
         let ownOrganisation = OrganizationalDomain.shared.of(at)
-        func isRetired(_ uri: ReportURI) -> Bool {
-            uri.scheme == "mailto" && settings.retiredReportAddresses.contains(uri.uri.dropFirst("mailto:".count).lowercased())
-        }
+        func isRetired(_ uri: ReportURI) -> Bool { uri.isRetired(in: settings.retiredReportAddresses) }
         for uri in record.aggregateReports + record.failureReports where !isRetired(uri) {
             guard let target = uri.mailDomain, OrganizationalDomain.shared.of(target) != ownOrganisation else { continue }
             let answer = await resolver.lookup("\(at)._report._dmarc.\(target)", .txt)

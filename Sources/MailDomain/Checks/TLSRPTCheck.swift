@@ -34,10 +34,7 @@ struct TLSRPTCheck {
             return finish(.fail, "The TLS-RPT record is invalid: \(error.message).", advice: "Correct the record.",
                           record: text, valid: false, errors: [error.message])
         case let .success(record):
-            let retired = record.reportURIs.allSatisfy { uri in
-                uri.scheme == "mailto" && retiredReportAddresses.contains(uri.uri.dropFirst("mailto:".count).lowercased())
-            }
-            if retired {
+            if record.reportURIs.allSatisfy({ $0.isRetired(in: retiredReportAddresses) }) {
                 return finish(.warn, "TLS reports go only to a retired service (\(record.reportURIs.map(\.uri).joined(separator: ", "))), so nobody reads them.",
                               advice: "Send TLS reports (rua) to an address someone reads.", record: text, valid: true,
                               rua: record.reportURIs.map(\.uri))

@@ -88,6 +88,11 @@ public struct ReportURI: Sendable, Equatable, Codable {
     /// report can be sent there.
     public var isMailtoWithoutAddress: Bool { scheme == "mailto" && mailDomain == nil }
 
+    /// Is this a mailto: destination on the list of retired report services?
+    public func isRetired(in retired: Set<String>) -> Bool {
+        scheme == "mailto" && retired.contains(uri.dropFirst("mailto:".count).lowercased())
+    }
+
     /// A mailto: URI whose address is a mail address (local@domain, a domain of labels), or an
     /// https: URI with an authority: what a sender of TLS reports can use (RFC 8460 3).
     public var isUsableReportDestination: Bool {
