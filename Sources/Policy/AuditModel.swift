@@ -88,8 +88,20 @@ public struct RunChanges: Codable, Sendable, Equatable {
     }
 }
 
+/// Members per verdict in one recorded run: a point of the trend the reports draw.
+public struct TrendPoint: Codable, Sendable, Equatable {
+    public var runId: Int64?
+    /// When the run happened.
+    public var at: Date
+    public var counts: [String: Int]
+
+    public init(runId: Int64?, at: Date, counts: [String: Int]) {
+        self.runId = runId; self.at = at; self.counts = counts
+    }
+}
+
 /// The whole audit: the one model every report is written from.
-public struct AuditResult: Encodable, Sendable {
+public struct AuditResult: Codable, Sendable {
     public static let schemaVersion = "mailaudit.audit/2"
 
     public struct PolicyInfo: Codable, Sendable {
@@ -127,6 +139,10 @@ public struct AuditResult: Encodable, Sendable {
     /// Live exceptions, soonest expiry first.
     public var exceptions: [ExceptionGrant] = []
     public var warnings: [String]
+    /// Verdict counts of the recorded runs up to this one, oldest first (at most the last 24).
+    public var trend: [TrendPoint] = []
+    /// Names and addresses of Members without a CPCA account were replaced (--redact).
+    public var redacted = false
 
     public init(generatedAt: Date, asOf: Date, backdated: Bool, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
                 domains: [DomainReport], changes: RunChanges?, warnings: [String]) {
@@ -150,7 +166,28 @@ public struct AuditResult: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, toolVersion, runId, notRecorded, generatedAt, asOf, backdated, policy, directory, summary, members, domains, changes,
-             exceptions, warnings
+             exceptions, warnings, trend, redacted
+    }
+
+    /// Reads an `audit.json` back (the counts in `summary` are worked out again from `members`).
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try container.decode(String.self, forKey: .schema)
+        toolVersion = try container.decode(String.self, forKey: .toolVersion)
+        runId = try container.decodeIfPresent(Int64.self, forKey: .runId)
+        notRecorded = try container.decodeIfPresent(String.self, forKey: .notRecorded)
+        generatedAt = try container.decode(Date.self, forKey: .generatedAt)
+        asOf = try container.decode(Date.self, forKey: .asOf)
+        backdated = try container.decode(Bool.self, forKey: .backdated)
+        policy = try container.decode(PolicyInfo.self, forKey: .policy)
+        directory = try container.decode(DirectoryInfo.self, forKey: .directory)
+        members = try container.decode([MemberResult].self, forKey: .members)
+        domains = try container.decode([DomainReport].self, forKey: .domains)
+        changes = try container.decodeIfPresent(RunChanges.self, forKey: .changes)
+        exceptions = try container.decodeIfPresent([ExceptionGrant].self, forKey: .exceptions) ?? []
+        warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
+        trend = try container.decodeIfPresent([TrendPoint].self, forKey: .trend) ?? []
+        redacted = try container.decodeIfPresent(Bool.self, forKey: .redacted) ?? false
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -170,6 +207,8 @@ public struct AuditResult: Encodable, Sendable {
         try container.encodeIfPresent(changes, forKey: .changes)
         try container.encode(exceptions, forKey: .exceptions)
         try container.encode(warnings, forKey: .warnings)
+        try container.encode(trend, forKey: .trend)
+        try container.encode(redacted, forKey: .redacted)
     }
 
     /// Anything but compliant or excepted means someone has to act.

@@ -322,6 +322,18 @@ public final class AuditRegister: Sendable {
         }
     }
 
+    /// The verdict counts of the recorded runs up to and including `result` (the last 24, oldest
+    /// first), for the reports' trend. Backdated runs judge another day, so they are left out,
+    /// unless it is the run being reported; a run not recorded is the last point all the same.
+    public func trend(endingWith result: AuditResult, limit: Int = 24) throws -> [TrendPoint] {
+        let recorded = try runs().filter { $0.id == result.runId || (!$0.backdated && $0.startedAt <= result.generatedAt) }
+        var points = recorded.prefix(result.runId == nil ? limit - 1 : limit).reversed().map {
+            TrendPoint(runId: $0.id, at: $0.startedAt, counts: $0.summary)
+        }
+        if result.runId == nil { points.append(TrendPoint(runId: nil, at: result.generatedAt, counts: result.summary)) }
+        return points
+    }
+
     /// SQLite's own check that the file is whole.
     public func integrityCheck() throws -> String {
         try reading { try String.fetchOne($0, sql: "PRAGMA integrity_check") ?? "no answer" }

@@ -18,17 +18,13 @@ public enum CSVActionPlan {
     public static func render(_ result: AuditResult) -> String {
         var lines = [header.map(Escape.csv).joined(separator: ",")]
         for member in result.members where member.verdict != .compliant {
-            let rows = member.findings.filter { $0.isFailing || $0.couldNotCheck || ($0.control == "assessment.current" && $0.required && $0.status != .pass) }
-            for finding in rows {
+            for item in ActionItem.of(member) {
+                let finding = item.finding
                 // A row whose control an exception in force accepts says so, with its end.
-                let accepting = member.exception.flatMap { note in
-                    note.state == .applied || note.state == .partial ? note.grants.first { $0.names(finding.control) } : nil
-                }
-                let exception = accepting.map { "accepted by #\($0.id) until \(DateFormatter.day.string(from: $0.expires))" } ?? ""
-                let owner = WhoMustAct.who(finding, accountClass: member.accountClass, organisation: member.organisation)
+                let exception = item.acceptedBy.map { "accepted by #\($0.id) until \(DateFormatter.day.string(from: $0.expires))" } ?? ""
                 let cells = [member.name, member.role ?? "", member.organisation ?? "", member.address ?? "", member.verdict.rawValue,
-                             finding.control, finding.status.rawValue, finding.severity, finding.summary, finding.advice ?? "",
-                             finding.reference, exception, owner, "", ""]
+                             finding.control, finding.status.rawValue, finding.severity, finding.summary, finding.advice ?? item.nextStep,
+                             finding.reference, exception, item.owner, "", ""]
                 lines.append(cells.map(Escape.csv).joined(separator: ","))
             }
         }

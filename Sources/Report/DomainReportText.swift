@@ -43,7 +43,10 @@ public struct DomainReportText {
                     lines.append("                    \(dim("·")) \(TerminalText.sanitize(evidence.query)) → \(TerminalText.sanitize(evidence.result))")
                     for datum in evidence.data.prefix(8) {
                         let shown = datum.count > 300 ? String(datum.prefix(300)) + "… (\(datum.count) characters)" : datum
-                        lines.append("                        \(TerminalText.sanitize(shown))")
+                        // Each line of a body on a line of its own, indented; CRLF is a line end.
+                        for bodyLine in TerminalText.unifyingLineEnds(shown).split(separator: "\n", omittingEmptySubsequences: false) {
+                            lines.append("                        \(TerminalText.sanitize(String(bodyLine)))")
+                        }
                     }
                 }
             }

@@ -49,6 +49,13 @@ public enum MarkdownReport {
                            + "\(Escape.markdown(note.uncovered.joined(separator: ", "))), so \(member.verdict.rawValue).")
             }
         }
+        out += ["", "## By organisation", "", "One 10-minute assessment of an organisation's mail system covers every Member on its domains.", "",
+                "| Organisation | Mail domains | Members | Needing action | Assessment | Failing controls |", "|---|---|---:|---:|---|---|"]
+        for row in OrganisationRow.rows(result) {
+            let needing = row.members.filter { $0.verdict != .compliant && $0.verdict != .exception }.count
+            out.append("| \(Escape.markdown(row.name)) | \(Escape.markdown(row.domains.joined(separator: ", "))) | \(row.members.count) | \(needing) | "
+                       + "\(Escape.markdown(row.assessment)) | \(Escape.markdown(row.failingControls.joined(separator: ", "))) |")
+        }
         out += ["", "## Members", "", "| Member | Role | Account | Verdict | Why |", "|---|---|---|---|---|"]
         for member in result.members.sorted(by: HTMLReport.attentionOrder) {
             out.append("| \(Escape.markdown(member.name)) | \(Escape.markdown(member.role ?? "")) | \(member.accountClass.rawValue) | "

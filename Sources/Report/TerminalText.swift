@@ -20,6 +20,13 @@ public enum TerminalText {
         return out
     }
 
+    /// CRLF and a lone CR as LF: in an HTTP body or an SMTP reply they are line ends, to be
+    /// shown as line breaks rather than as escapes.
+    public static func unifyingLineEnds(_ text: String) -> String {
+        guard text.unicodeScalars.contains("\r") else { return text }
+        return text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    }
+
     /// How a control character or a bidirectional control is written, or nil for any other.
     static func visibleEscape(_ scalar: Unicode.Scalar) -> String? {
         switch scalar.value {

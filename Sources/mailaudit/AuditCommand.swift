@@ -118,6 +118,8 @@ struct AuditCommand: AsyncParsableCommand {
                 recordingFailed = true
             }
         }
+        // The trend is a convenience: a register that cannot give it leaves the point of this run.
+        result.trend = (try? register.trend(endingWith: result)) ?? [TrendPoint(runId: result.runId, at: result.generatedAt, counts: result.summary)]
         if let out { try write(result, to: out) }
         switch format {
         case .json:
