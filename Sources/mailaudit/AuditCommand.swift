@@ -27,6 +27,11 @@ struct AuditCommand: AsyncParsableCommand {
         backdated run is not recorded unless --record is given, and is never the run that later \
         audits compare with. A day in the future is refused.
 
+        --redact is for papers that are published: in every output (the four files and what is \
+        printed) the names and addresses of Members without one of the authority's own accounts \
+        become initials and organisation ("Cllr D.B. (St Ives Town Council)", \
+        "(withheld)@gmail.com"). The register keeps the run as it was.
+
         Exit codes, for cron: 0 every Member compliant or excepted; 1 anyone non-compliant, \
         assessment-due or unknown; 2 the audit could not run, or ran but could not be recorded \
         (the reports are then written with a banner saying so).
@@ -50,6 +55,9 @@ struct AuditCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Judge as of the end of this earlier day (YYYY-MM-DD), with only the assessments and decisions recorded by then.", valueName: "date"))
     var asOf: String?
+
+    @Flag(name: .long, help: "Replace the names and addresses of Members without the authority's own accounts by initials and organisation, in every output (for published papers).")
+    var redact = false
 
     @Flag(name: .long, help: "Do not record this run in the register (a trial run).")
     var noRecord = false
@@ -120,13 +128,15 @@ struct AuditCommand: AsyncParsableCommand {
         }
         // The trend is a convenience: a register that cannot give it leaves the point of this run.
         result.trend = (try? register.trend(endingWith: result)) ?? [TrendPoint(runId: result.runId, at: result.generatedAt, counts: result.summary)]
-        if let out { try write(result, to: out) }
+        // The register holds the run as it was; only what is written out is redacted.
+        let shown = redact ? try Redaction.redact(result) : result
+        if let out { try write(shown, to: out) }
         switch format {
         case .json:
-            FileHandle.standardOutput.write(try JSONOutput.encode(result))
+            FileHandle.standardOutput.write(try JSONOutput.encode(shown))
             FileHandle.standardOutput.write(Data("\n".utf8))
         case .text:
-            FileHandle.standardOutput.write(Data(AuditSummaryText.render(result, reportFolder: out).utf8))
+            FileHandle.standardOutput.write(Data(AuditSummaryText.render(shown, reportFolder: out).utf8))
         }
         if recordingFailed {
             throw CommandFailure("this run was not recorded: \(result.notRecorded ?? "")"
