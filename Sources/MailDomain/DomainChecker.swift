@@ -60,6 +60,7 @@ public struct DomainChecker: Sendable {
     public func check(_ domains: [String], concurrency: Int,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [DomainReport] {
         var reports = [DomainReport?](repeating: nil, count: domains.count)
+        if !domains.isEmpty { progress?(0, domains.count) }   // said at once, before the first answer
         await withTaskGroup(of: (Int, DomainReport).self) { group in
             var next = 0
             var done = 0

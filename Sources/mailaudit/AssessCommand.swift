@@ -343,6 +343,12 @@ struct InteractiveAssessment {
             }
         }
         var answers = context.evidenceAnswers + draft.answers
+        Interruption.shared.install()
+        func saved(_ count: Int) {
+            Interruption.shared.say("Stopped. \(count == 0 ? "No answer was given yet" : "The \(count) answer\(count == 1 ? "" : "s") given so far \(count == 1 ? "is" : "are") saved in the register"); "
+                                    + "nothing is recorded as an assessment. To resume (or discard) it, run the same command again:\n  \(Self.sameCommand)")
+        }
+        saved(draft.answers.count)
         let remaining = context.questions.filter { question in !answers.contains { $0.question == question.id } }
         for (index, question) in remaining.enumerated() {
             say("\n[\(clock)] Question \(index + 1) of \(remaining.count) for you: \(question.question)\n")
@@ -372,6 +378,7 @@ struct InteractiveAssessment {
             draft.answers.append(answer)
             answers.append(answer)
             try context.register.saveDraft(draft)   // one transaction an answer: Ctrl-C loses nothing given
+            saved(draft.answers.count)
         }
         let ordered = context.questions.compactMap { question in answers.first { $0.question == question.id } }
         let stored = try context.record(answers: ordered, assessor: assessor, itContact: contact, startedAt: draft.startedAt,
@@ -396,7 +403,15 @@ struct InteractiveAssessment {
     }
 
     private func stopped() {
-        say("\nStopped. The answers given so far are saved; run the same command to resume or discard them.\n")
+        say("\nStopped. The answers given so far are saved; to resume or discard them, run the same command again:\n  \(Self.sameCommand)\n")
+    }
+
+    /// This command line, to give again (it holds no secret: those never come on the command line).
+    static var sameCommand: String {
+        let words = ["mailaudit"] + CommandLine.arguments.dropFirst()
+        return TerminalText.sanitize(words.map { word in
+            word.allSatisfy { $0.isLetter || $0.isNumber || "-_./@:=".contains($0) } ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }.joined(separator: " "))
     }
 }
 

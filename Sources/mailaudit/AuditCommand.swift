@@ -81,6 +81,8 @@ struct AuditCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw CommandFailure(error.description)
         }
+        Interruption.shared.install()
+        Interruption.shared.say("mailaudit: interrupted before the checks were done: nothing was recorded and no report was written; the register is as it was.")
         for warning in site.directory.warnings { FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8)) }
         let register: AuditRegister
         let previous: PreviousRun?
@@ -104,7 +106,7 @@ struct AuditCommand: AsyncParsableCommand {
         let runner = AuditRunner(policy: policy, mfaGroup: site.mfaGroup, checker: kit.checker, asOf: asOfInstant,
                                  generatedAt: generatedAt, concurrency: site.checks.concurrency)
         var result = await runner.run(read, assessments: assessments, exceptions: exceptions, previous: previous, warnings: read.warnings,
-                                      progress: DomainCheckerKit.progressReporter(label: "Checked domains:"))
+                                      progress: kit.progressReporter())
         try kit.refuseIfLocalFailure()
         let statistics = await kit.resolver.statistics
         result.warnings += kit.runWarnings(deadline: site.checks.runDeadline, statistics: statistics)
@@ -120,7 +122,13 @@ struct AuditCommand: AsyncParsableCommand {
             result.notRecorded = "a backdated run (--as-of without --record)"
         } else {
             do {
-                result.runId = try register.record(result)
+                let reports = out.map { "the reports in \($0) were not all written" } ?? "nothing more was lost"
+                result.runId = try Interruption.shared.held({ try register.record(result) }) { outcome in
+                    switch outcome {
+                    case .success(let id): return "mailaudit: interrupted: run #\(id) is recorded in the register; \(reports) (run the audit again for fresh ones)."
+                    case .failure: return "mailaudit: interrupted: this run could not be recorded, and its reports were not written."
+                    }
+                }
             } catch let error as RegisterError {
                 result.notRecorded = error.description
                 recordingFailed = true
@@ -128,9 +136,16 @@ struct AuditCommand: AsyncParsableCommand {
         }
         // The trend is a convenience: a register that cannot give it leaves the point of this run.
         result.trend = (try? register.trend(endingWith: result)) ?? [TrendPoint(runId: result.runId, at: result.generatedAt, counts: result.summary)]
+        if result.runId == nil {
+            Interruption.shared.say("mailaudit: interrupted: this run is not recorded (\(result.notRecorded ?? "")) and its reports were not all written.")
+        }
         // The register holds the run as it was; only what is written out is redacted.
         let shown = redact ? try Redaction.redact(result) : result
-        if let out { try write(shown, to: out) }
+        if let out {
+            try write(shown, to: out)
+            Interruption.shared.say("mailaudit: interrupted after the reports were written to \(out); "
+                                    + (result.runId.map { "run #\($0) is recorded." } ?? "the run is not recorded."))
+        }
         switch format {
         case .json:
             FileHandle.standardOutput.write(try JSONOutput.encode(shown))

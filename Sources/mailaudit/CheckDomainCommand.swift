@@ -96,7 +96,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
         defer { kit.shutdown() }
         let started = ContinuousClock.now
         let reports = await kit.checker.check(inputs, concurrency: concurrency,
-                                              progress: inputs.count > 1 ? DomainCheckerKit.progressReporter(label: "Checked") : nil)
+                                              progress: inputs.count > 1 ? kit.progressReporter() : nil)
         let statistics = await kit.resolver.statistics
 
         switch format {

@@ -2,6 +2,7 @@ import Curl
 import DoH
 import Foundation
 import MailDomain
+import Report
 
 /// Builds the HTTP client, the resolver and the domain checker the same way for every command.
 /// Call `shutdown()` when done.
@@ -9,6 +10,8 @@ struct DomainCheckerKit {
     let client: CurlClient
     let resolver: DoHResolver
     let checker: DomainChecker
+    /// The DNS-over-HTTPS resolver asked, as the progress line names it.
+    let resolverURL: String
 
     struct Options {
         var resolverURL: String
@@ -46,6 +49,7 @@ struct DomainCheckerKit {
         client = CurlClient(maxTotalConnections: min(try ProcessSetup.connectionBudget(), max(8, options.concurrency * 3)),
                             deadline: .now + .milliseconds(Int(options.runDeadline * 1000)))
         resolver = DoHResolver(configuration: configuration, client: client)
+        resolverURL = options.resolverURL
         checker = DomainChecker(resolver: resolver, client: client, settings: settings)
     }
 
@@ -75,11 +79,15 @@ struct DomainCheckerKit {
                              + "the concurrency (checks.concurrency, --concurrency)")
     }
 
-    /// A progress line on standard error, only when it is a terminal.
-    static func progressReporter(label: String) -> (@Sendable (Int, Int) -> Void)? {
+    /// A progress line on standard error, only when it is a terminal: at once "Checking 17
+    /// domains via <resolver>", then how many are done.
+    func progressReporter() -> (@Sendable (Int, Int) -> Void)? {
         guard isatty(STDERR_FILENO) == 1 else { return nil }
+        let via = TerminalText.sanitize(resolverURL)
         return { done, total in
-            FileHandle.standardError.write(Data("\r\(label) \(done) of \(total)\(done == total ? "\r\u{1B}[K" : "")".utf8))
+            let noun = total == 1 ? "domain" : "domains"
+            let line = done == 0 ? "Checking \(total) \(noun) via \(via)…" : "Checking \(total) \(noun) via \(via): \(done) done"
+            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)\(done == total ? "\r\u{1B}[K" : "")".utf8))
         }
     }
 }

@@ -167,6 +167,9 @@ final class AssessmentTests: XCTestCase {
         try keys("C-c")
         let interrupted = try waitFor("EXITED")
         XCTAssertFalse(interrupted.contains("Recorded assessment"), "nothing is recorded after an interruption")
+        XCTAssertTrue(interrupted.contains("The 3 answers given so far are saved in the register"), interrupted)
+        XCTAssertTrue(interrupted.contains("run the same command again:") && interrupted.contains("assess --config"), interrupted)
+        XCTAssertTrue(interrupted.contains("EXITED 130"), interrupted)
         XCTAssertTrue(interrupted.contains("Evidence: dkim warn"), "the evidence is shown with the question it bears on")
 
         _ = try tmux(["kill-session", "-t", session])

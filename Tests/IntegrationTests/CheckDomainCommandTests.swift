@@ -55,6 +55,20 @@ final class CheckDomainCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("\\x1b") || text.contains("\\027"), "the escape byte is shown escaped")
     }
 
+    /// On a terminal, progress is shown at once, naming the resolver, before any answer.
+    func testProgressIsShownAtOnceOnATerminal() throws {
+        let fixtures = try Fixtures.load()
+        let words = [Fixtures.executable.path, "check-domain", "good.test", "slow.test", "--dns-timeout", "1"] + arguments(fixtures)
+        let command = words.map { "'\($0)'" }.joined(separator: " ") + " > /dev/null"
+        // script(1) gives the command a terminal of its own and copies what it shows.
+        let run = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let shown = run.stdoutText
+        let first = try XCTUnwrap(shown.range(of: "Checking 2 domains via \(fixtures.resolverURL)…"), shown)
+        let done = try XCTUnwrap(shown.range(of: "2 done"), shown)
+        XCTAssertLessThan(first.lowerBound, done.lowerBound)
+    }
+
     func testUsageErrorsExitTwo() throws {
         _ = try Fixtures.load()
         XCTAssertEqual(try CommandRun.mailaudit(["check-domain"]).status, 2, "no domains")

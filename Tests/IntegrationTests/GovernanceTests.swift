@@ -192,6 +192,31 @@ final class GovernanceTests: XCTestCase {
         }
     }
 
+    /// Ctrl-C during the checks says that nothing was recorded, exits 130, and leaves the
+    /// register as it was; a run that finishes is recorded as usual afterwards.
+    func testCtrlCSaysWhatWasNotRecorded() throws {
+        let site = try DemoSite.make(self, name: "interrupt")
+        XCTAssertEqual(try site.audit().run.status, 1)
+        let process = Process()
+        process.executableURL = Fixtures.executable
+        process.arguments = ["audit", "--config", site.site.path, "--out", site.folder.appendingPathComponent("report").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(site.environment) { _, new in new }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // slow.test's questions take the whole 1 s DNS time-out: the checks are still running.
+        Thread.sleep(forTimeInterval: 0.5)
+        process.interrupt()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted before the checks were done: nothing was recorded and no report was written"), stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: site.folder.appendingPathComponent("report/index.html").path))
+        let history = try site.run(["history"], ["--format", "json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: history.stdout) as? [Any])?.count, 1, "only the first run is recorded")
+    }
+
     func testABusyRegisterNeverLosesTheRun() throws {
         let site = try DemoSite.make(self, name: "busy", registerSettings: "{file: register.sqlite, busyTimeout: 2}")
         XCTAssertLessThanOrEqual(try site.audit().run.status, 1, "a first run creates the register")
