@@ -13,6 +13,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // System libraries from Debian: libcurl4-openssl-dev, libpsl-dev, libidn2-dev.
@@ -46,8 +52,25 @@ let package = Package(
             "MailDomain", "Directory", "Policy",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // What every front end shares: site.yaml, and the site's policy and register opened from it.
+        .target(name: "Site", dependencies: ["ConfigFile", "Directory", "Policy", "Register"]),
+        // The Monitoring Officer's web console, over the same register, engine and report sections.
+        .target(name: "Console", dependencies: [
+            "Site", "Register", "Report", "Policy", "Directory",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "mailaudit", dependencies: [
-            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register",
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register", "Site", "Console",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -61,7 +84,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register",
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "Register", "Console",
             .product(name: "Yams", package: "Yams"),
         ]),
     ],

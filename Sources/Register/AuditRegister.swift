@@ -122,12 +122,15 @@ public final class AuditRegister: Sendable {
                 BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
                 """)
         }
+        registerConsoleMigrations(&migrator)
         return migrator
     }
 
     /// A write transaction whose failure names the register and what was lost.
     func writing<T>(_ what: String, _ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch {
+        do { return try database.write(body) } catch let refusal as RegisterError {
+            throw refusal          // a refusal of the register's own, already in words
+        } catch {
             throw RegisterError("\(path): \(what): \(Self.explain(error, busyTimeout: busyTimeout))")
         }
     }
@@ -219,6 +222,10 @@ public final class AuditRegister: Sendable {
                 """, arguments: [result.generatedAt, result.asOf, result.backdated, result.toolVersion, result.policy.file,
                                  result.policy.sha256, result.directory.source, result.members.count, try Self.json(result.summary)])
             let runId = db.lastInsertedRowID
+            var kept = result
+            kept.runId = runId
+            kept.notRecorded = nil
+            try Self.storeResult(kept, runId: runId, in: db)
             for member in result.members {
                 let failing = member.findings.filter(\.isFailing).map(\.control)
                 let findings = member.findings.map { RunMember.FindingState(control: $0.control, required: $0.required, status: $0.status.rawValue) }

@@ -16,7 +16,7 @@ public enum GrantCheck {
 
     public struct Refusal: Error, CustomStringConvertible {
         public var description: String
-        init(_ description: String) { self.description = description }
+        public init(_ description: String) { self.description = description }
     }
 
     /// `controls` nil: every required control the Member fails (a missing or lapsed assessment
@@ -59,5 +59,27 @@ public enum GrantCheck {
         let live = try register.exceptions().filter { $0.memberId == memberId && $0.isLive(at: now) }
         let supersedes = live.filter { grant in wanted.contains(where: grant.names) }
         return Decision(controls: wanted, supersedes: supersedes, checkedAgainst: run)
+    }
+
+    /// The end of the day `day` (YYYY-MM-DD, UTC) as a grant's end: not past, and no further away
+    /// than the policy's longest exception.
+    public static func expiry(_ day: String, policy: MemberEmailPolicy, now: Date, option: String = "--until") throws -> Date {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        guard day.count == 10, let start = formatter.date(from: day) else { throw Refusal("\(option) takes a day as YYYY-MM-DD, got \(day)") }
+        let expires = start.addingTimeInterval(86_399)
+        guard expires > now else { throw Refusal("\(option) \(day) is in the past") }
+        let longest = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.exceptionMaxMonths, to: now)!
+        guard expires <= longest else {
+            throw Refusal("\(option) \(day) is more than the policy's \(policy.exceptionMaxMonths) months away (exceptions.maxMonths in \(policy.file))")
+        }
+        return expires
+    }
+
+    /// The latest day a grant may run to under the policy, as YYYY-MM-DD.
+    public static func latestDay(policy: MemberEmailPolicy, now: Date) -> String {
+        DateFormatter.day.string(from: Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.exceptionMaxMonths, to: now)!.addingTimeInterval(-86_400))
     }
 }

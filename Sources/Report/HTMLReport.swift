@@ -12,11 +12,14 @@ public enum HTMLReport {
     static let verdictColours: [Verdict: String] = [
         .compliant: "#2e7d32", .nonCompliant: "#c62828", .assessmentDue: "#a14a00", .exception: "#6a1b9a", .unknown: "#4f5f68",
     ]
-    static let verdictLabels: [Verdict: String] = [
+    public static let verdictLabels: [Verdict: String] = [
         .compliant: "Compliant", .nonCompliant: "Non-compliant", .assessmentDue: "Assessment due", .exception: "Exception", .unknown: "Unknown",
     ]
     /// Members needing action first: the order of every Member list.
     static let verdictRank: [Verdict: Int] = [.nonCompliant: 0, .unknown: 1, .assessmentDue: 2, .exception: 3, .compliant: 4]
+
+    /// The same order, for the console's lists.
+    public static func attentionOrderForConsole(_ a: MemberResult, _ b: MemberResult) -> Bool { attentionOrder(a, b) }
 
     /// Members needing action first, then by name.
     static func attentionOrder(_ a: MemberResult, _ b: MemberResult) -> Bool {
@@ -107,15 +110,15 @@ public enum HTMLReport {
     <li><a href="#details">Findings by Member</a></li><li><a href="#evidence">Evidence</a></li></ul></nav>
     """
 
-    static func badge(_ verdict: Verdict) -> String {
+    public static func badge(_ verdict: Verdict) -> String {
         "<span class=\"badge v-\(verdict.rawValue)\">\(verdictLabels[verdict]!)</span>"
     }
 
-    static func day(_ date: Date) -> String { DateFormatter.day.string(from: date) }
+    public static func day(_ date: Date) -> String { DateFormatter.day.string(from: date) }
 
     /// Nothing but the report's own style and script runs, each named by its hash: a value that
     /// slipped past escaping still could not load or run anything.
-    static let contentSecurityPolicy: String = {
+    public static let contentSecurityPolicy: String = {
         func hash(_ text: String) -> String { Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString() }
         return "default-src 'none'; style-src 'sha256-\(hash(HTMLReportStyle.stylesheet))'; script-src 'sha256-\(hash(HTMLReportStyle.script))'; "
             + "img-src data:; base-uri 'none'; form-action 'none'"

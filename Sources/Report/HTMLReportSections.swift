@@ -2,10 +2,18 @@ import Foundation
 import MailDomain
 import Policy
 
-/// The sections of the HTML report, each from the one `AuditResult`. Tables carry a
+/// The sections of the HTML report, each from the one `AuditResult`; the web console shows the
+/// same sections, linking Members to their own pages instead of within the page. Tables carry a
 /// `data-label` on every cell so that on a narrow screen each row reflows into a card.
-enum HTMLReportSections {
+public enum HTMLReportSections {
     private static let h = Escape.html
+
+    /// Where a Member's name links: to the findings further down the report, or to the
+    /// Member's page in the console.
+    public enum MemberLinks: Sendable {
+        case withinReport
+        case consolePages
+    }
 
     private static func cell(_ label: String, _ content: String, sort: String? = nil) -> String {
         "<td data-label=\"\(label)\"\(sort.map { " data-sort=\"\(h($0))\"" } ?? "")>\(content)</td>"
@@ -15,13 +23,21 @@ enum HTMLReportSections {
         "<thead><tr>\(labels.map { "<th scope=\"col\">\($0)</th>" }.joined())</tr></thead>"
     }
 
-    private static func memberLink(_ member: MemberResult) -> String {
-        "<a href=\"#m-\(h(HTMLReport.anchor(member.id)))\">\(h(member.name))</a>"
+    private static func memberLink(_ member: MemberResult, _ links: MemberLinks = .withinReport) -> String {
+        switch links {
+        case .withinReport: "<a href=\"#m-\(h(HTMLReport.anchor(member.id)))\">\(h(member.name))</a>"
+        case .consolePages: "<a href=\"/members/\(h(consolePath(member.id)))\">\(h(member.name))</a>"
+        }
+    }
+
+    /// A Member id as one path segment of a console address.
+    public static func consolePath(_ id: String) -> String {
+        id.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? id
     }
 
     // MARK: For the Monitoring Officer
 
-    static func monitoringOfficer(_ result: AuditResult, members: [MemberResult]) -> String {
+    public static func monitoringOfficer(_ result: AuditResult, members: [MemberResult], links: MemberLinks = .withinReport) -> String {
         let needing = members.filter { $0.verdict == .nonCompliant || $0.verdict == .unknown || $0.verdict == .assessmentDue }
         let rows = needing.map { member -> String in
             // The same step for the same person is said once, naming every control it is for.
@@ -40,7 +56,7 @@ enum HTMLReportSections {
                 return "<li><strong>\(h(group.owner))</strong>: \(h(group.step)) <span class=\"control\">(\(h(group.controls.joined(separator: ", "))))</span>\(accepted)</li>"
             }
             let what = steps.isEmpty ? "<p>\(h(member.reason))</p>" : "<ul class=\"steps\">\(steps.joined())</ul>"
-            return "<tr>\(cell("Member", memberLink(member) + "<br><span class=\"small\">\(h(member.organisation ?? ""))</span>"))"
+            return "<tr>\(cell("Member", memberLink(member, links) + "<br><span class=\"small\">\(h(member.organisation ?? ""))</span>"))"
                 + "\(cell("Verdict", HTMLReport.badge(member.verdict)))\(cell("Who must act, and the next step", what))</tr>"
         }
         let due = members.filter { $0.verdict == .assessmentDue }.count
@@ -51,14 +67,14 @@ enum HTMLReportSections {
         <section id="attention" aria-labelledby="attention-h"><h2 id="attention-h">For the Monitoring Officer</h2>
         <p class="lead">\(needing.count) of \(result.members.count) Members need attention; \(due) \(due == 1 ? "is" : "are") waiting for a 10-minute assessment. \(result.exceptions.count) exception\(result.exceptions.count == 1 ? " is" : "s are") in force.</p>
         \(table)
-        \(exceptions(result, members: members))
-        \(assessments(result, members: members))
+        \(exceptions(result, members: members, links: links))
+        \(assessments(result, members: members, links: links))
         </section>
         """
     }
 
     /// Live exceptions (those ending within 30 days marked), partial ones and those that lapsed.
-    private static func exceptions(_ result: AuditResult, members: [MemberResult]) -> String {
+    private static func exceptions(_ result: AuditResult, members: [MemberResult], links: MemberLinks) -> String {
         let soon = result.asOf.addingTimeInterval(30 * 86_400)
         let live = result.exceptions.map { grant -> String in
             let flag = grant.expires <= soon ? " <strong class=\"soon\">ends within 30 days</strong>" : ""
@@ -69,11 +85,11 @@ enum HTMLReportSections {
         let lapsed = members.compactMap { member -> String? in
             guard let note = member.exception, note.state == .expired || note.state == .revoked, let grant = note.grants.first else { return nil }
             let how = note.state == .expired ? "expired on \(HTMLReport.day(grant.expires))" : "revoked by \(h(grant.revocation?.decidedBy ?? "?"))"
-            return "<li>\(memberLink(member)): exception #\(grant.id) (\(h(grant.scope))) \(how); now \(HTMLReport.badge(member.verdict)).</li>"
+            return "<li>\(memberLink(member, links)): exception #\(grant.id) (\(h(grant.scope))) \(how); now \(HTMLReport.badge(member.verdict)).</li>"
         }
         let partial = members.compactMap { member -> String? in
             guard let note = member.exception, note.state == .partial else { return nil }
-            return "<li>\(memberLink(member)): exception \(h(note.grantList)) accepts only part of what fails; still failing: "
+            return "<li>\(memberLink(member, links)): exception \(h(note.grantList)) accepts only part of what fails; still failing: "
                 + "\(h(note.uncovered.joined(separator: ", "))), so \(HTMLReport.badge(member.verdict)).</li>"
         }
         var out = "<h3>Exceptions</h3>"
@@ -85,14 +101,14 @@ enum HTMLReportSections {
         return out
     }
 
-    private static func assessments(_ result: AuditResult, members: [MemberResult]) -> String {
+    private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks) -> String {
         let soon = result.asOf.addingTimeInterval(30 * 86_400)
         let ending = members.filter { member in
             guard let assessment = member.assessment, assessment.passed else { return false }
             return assessment.validUntil > result.asOf && assessment.validUntil <= soon
-        }.map { "<li>\(memberLink($0)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>" }
+        }.map { "<li>\(memberLink($0, links)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>" }
         let waiting = members.filter { $0.verdict == .assessmentDue }
-            .map { "<li>\(memberLink($0)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>" }
+            .map { "<li>\(memberLink($0, links)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>" }
         var out = "<h3>Assessments</h3>"
         out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p><ul>\(ending.joined())</ul>"
         out += waiting.isEmpty ? "<p>Nobody is waiting for an assessment.</p>" : "<p>Waiting for an assessment:</p><ul>\(waiting.joined())</ul>"
@@ -101,9 +117,9 @@ enum HTMLReportSections {
 
     // MARK: By organisation, by control
 
-    static func organisations(_ result: AuditResult) -> String {
+    public static func organisations(_ result: AuditResult, links: MemberLinks = .withinReport) -> String {
         let rows = OrganisationRow.rows(result).map { row -> String in
-            let members = row.members.map { "<li>\(memberLink($0)) \(HTMLReport.badge($0.verdict))</li>" }.joined()
+            let members = row.members.map { "<li>\(memberLink($0, links)) \(HTMLReport.badge($0.verdict))</li>" }.joined()
             let failing = row.failingControls.isEmpty ? "none" : row.failingControls.map { "<code>\(h($0))</code>" }.joined(separator: ", ")
             return "<tr>\(cell("Organisation", "<strong>\(h(row.name))</strong><br><span class=\"small\">\(row.accountClasses.map(\.rawValue).joined(separator: ", ")) accounts</span>"))"
                 + "\(cell("Mail domains", row.domains.isEmpty ? "none" : row.domains.map(h).joined(separator: "<br>")))"
@@ -119,7 +135,7 @@ enum HTMLReportSections {
         """
     }
 
-    static func controls(_ result: AuditResult) -> String {
+    public static func controls(_ result: AuditResult) -> String {
         let rows = ControlRow.rows(result).map { row -> String in
             let domains = row.isDomainControl
                 ? "\(row.domainsPassing) pass, \(row.domainsFailing) fail, \(row.domainsNotChecked) not checked" : "—"
@@ -140,7 +156,7 @@ enum HTMLReportSections {
 
     // MARK: Changes, Members
 
-    static func changes(_ changes: RunChanges?) -> String {
+    public static func changes(_ changes: RunChanges?) -> String {
         guard let changes else {
             return "<section id=\"changes\" aria-labelledby=\"changes-h\"><h2 id=\"changes-h\">Changes since the previous audit</h2><p>This is the first audit in the register.</p></section>"
         }
@@ -194,18 +210,6 @@ enum HTMLReportSections {
 
     static func findings(_ members: [MemberResult], checkedDomains: Set<String>) -> String {
         let blocks = members.map { member -> String in
-            let groups = FindingGroups(member.findings)
-            var lists: [String] = []
-            let shown: [(String, [Finding])] = [("Required, failing", groups.requiredFailures), ("Could not be checked", groups.couldNotCheck),
-                                                ("Advised, falling short, or a warning", groups.shortfalls)]
-            for (label, findings) in shown where !findings.isEmpty {
-                lists.append("<p class=\"group\">\(label)</p><ul class=\"findings\">\(findings.map { finding($0, member: member) }.joined())</ul>")
-            }
-            if !groups.passes.isEmpty {
-                let count = groups.passes.count
-                lists.append("<details class=\"passes\"><summary>\(count) control\(count == 1 ? "" : "s") pass</summary>"
-                             + "<ul class=\"findings\">\(groups.passes.map { finding($0, member: member) }.joined())</ul></details>")
-            }
             // Link to the evidence only where the domain was checked (personal webmail is not).
             let domain = member.domain.map { name in
                 checkedDomains.contains(name) ? " · domain <a href=\"#d-\(h(HTMLReport.anchor(name)))\">\(h(name))</a>" : " · domain \(h(name))"
@@ -213,8 +217,7 @@ enum HTMLReportSections {
             return """
             <details id="m-\(h(HTMLReport.anchor(member.id)))" class="member"><summary>\(HTMLReport.badge(member.verdict)) \(h(member.name))\(member.role.map { " — \(h($0))" } ?? "")</summary>
             <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
-            <p>\(h(member.reason))</p>\(exceptionLine(member))
-            \(lists.joined(separator: "\n"))
+            \(memberFindings(member))
             </details>
             """
         }
@@ -226,6 +229,23 @@ enum HTMLReportSections {
         \(blocks.joined(separator: "\n"))
         </section>
         """
+    }
+
+    /// One Member's reason, exception and findings, in the order a reader needs them.
+    public static func memberFindings(_ member: MemberResult) -> String {
+        let groups = FindingGroups(member.findings)
+        var lists: [String] = []
+        let shown: [(String, [Finding])] = [("Required, failing", groups.requiredFailures), ("Could not be checked", groups.couldNotCheck),
+                                            ("Advised, falling short, or a warning", groups.shortfalls)]
+        for (label, findings) in shown where !findings.isEmpty {
+            lists.append("<p class=\"group\">\(label)</p><ul class=\"findings\">\(findings.map { finding($0, member: member) }.joined())</ul>")
+        }
+        if !groups.passes.isEmpty {
+            let count = groups.passes.count
+            lists.append("<details class=\"passes\"><summary>\(count) control\(count == 1 ? "" : "s") pass</summary>"
+                         + "<ul class=\"findings\">\(groups.passes.map { finding($0, member: member) }.joined())</ul></details>")
+        }
+        return "<p>\(h(member.reason))</p>\(exceptionLine(member))\n" + lists.joined(separator: "\n")
     }
 
     private static func finding(_ finding: Finding, member: MemberResult) -> String {

@@ -2,10 +2,10 @@ import Policy
 
 /// The HTML report's one stylesheet and one script. Both are named by hash in the page's
 /// Content-Security-Policy, so nothing else can run or restyle it.
-enum HTMLReportStyle {
+public enum HTMLReportStyle {
     /// Colour follows the reader's question: a required failure is red, what could not be
     /// checked is slate, an advised shortfall amber, a pass green; each also says so in words.
-    static let stylesheet = base + narrow + print
+    public static let stylesheet = base + narrow + print
         + Verdict.allCases.map { ".v-\($0.rawValue){background:\(HTMLReport.verdictColours[$0]!)}" }.joined()
 
     private static let base = """

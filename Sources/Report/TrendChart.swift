@@ -3,8 +3,8 @@ import Policy
 
 /// Verdict counts over the recorded runs as an inline SVG (one stacked column a run, oldest on
 /// the left), with the same figures in a table for a screen reader and for print.
-enum TrendChart {
-    static func render(_ points: [TrendPoint]) -> String {
+public enum TrendChart {
+    public static func render(_ points: [TrendPoint]) -> String {
         guard !points.isEmpty else {
             return "<figure><p>No run is recorded yet, so there is no trend.</p></figure>"
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import ConfigFile
 import Directory
 import Foundation
+import Site
 import MailDomain
 import Policy
 import Register

@@ -100,11 +100,9 @@ struct ExceptionsCommand: AsyncParsableCommand {
         func run() async throws {
             let (site, policy, register) = try SiteSupport.open(config)
             let now = Date()
-            let expires = try SiteSupport.day(until, option: "--until", at: 86_399)   // the end of that day
-            guard expires > now else { throw ValidationError("--until \(until) is in the past") }
-            let longest = Calendar(identifier: .gregorian).date(byAdding: .month, value: policy.exceptionMaxMonths, to: now)!
-            guard expires <= longest else {
-                throw ValidationError("--until \(until) is more than the policy's \(policy.exceptionMaxMonths) months away (exceptions.maxMonths in \(policy.file))")
+            let expires: Date
+            do { expires = try GrantCheck.expiry(until, policy: policy, now: now) } catch let refusal as GrantCheck.Refusal {
+                throw ValidationError(refusal.description)
             }
             var named: [String] = []
             if let controls {

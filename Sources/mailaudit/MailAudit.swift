@@ -55,5 +55,5 @@ struct MailAudit: AsyncParsableCommand {
         """,
         version: ToolVersion.current,
         subcommands: [AuditCommand.self, HistoryCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
-                      RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self, SPFCheckCommand.self])
+                      RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self, SPFCheckCommand.self, UsersCommand.self, ServeCommand.self])
 }

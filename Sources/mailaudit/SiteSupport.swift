@@ -4,6 +4,7 @@ import Directory
 import Foundation
 import Policy
 import Register
+import Site
 
 /// What several commands need from the site: the Member named on the command line, and a
 /// domain checker set up from site.yaml, the environment and the baseline.
@@ -20,20 +21,14 @@ enum SiteSupport {
     /// The site, its policy and its register, or one clear error.
     static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
         do {
-            let site = try SiteConfiguration.load(config)
-            let policy = try MemberEmailPolicy.load(file: site.policyFile)
-            return (site, policy, try openRegister(site))
-        } catch let error as ConfigError {
-            throw CommandFailure(error.description)
-        } catch let error as RegisterError {
-            throw CommandFailure(error.description)
+            let context = try SiteContext.open(config)
+            return (context.site, context.policy, context.register)
+        } catch let failure as SiteContext.Failure {
+            throw CommandFailure(failure.description)
         }
     }
 
-
-    static func openRegister(_ site: SiteConfiguration) throws -> AuditRegister {
-        try AuditRegister(path: site.registerFile, busyTimeout: site.registerBusyTimeout)
-    }
+    static func openRegister(_ site: SiteConfiguration) throws -> AuditRegister { try SiteContext.openRegister(site) }
 
     /// The one Member whose id or address is `wanted`.
     static func member(_ wanted: String, in read: DirectoryRead) throws -> Member {

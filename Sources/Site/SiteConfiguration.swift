@@ -4,38 +4,39 @@ import Foundation
 import Policy
 
 /// site.yaml: the ICT provider's settings. The rule itself lives in the policy file it names.
-struct SiteConfiguration {
+public struct SiteConfiguration: Sendable {
     /// How domains are checked (`checks:`). Unset values fall back to the environment
     /// ($MAILAUDIT_RESOLVER, $MAILAUDIT_CA_FILE, $MAILAUDIT_MICROSOFT_LOGIN_URL), then defaults.
-    struct Checks {
-        var resolver: String?
-        var caFile: String?
-        var dohMethod = "post"
-        var dnsTimeout = 5.0
-        var httpsTimeout = 10.0
-        var microsoftLoginURL: String?
-        var tenantDiscovery = true
-        var concurrency = 16
-        var dkimSelectors: [String] = []
+    public struct Checks: Sendable {
+        public var resolver: String?
+        public var caFile: String?
+        public var dohMethod = "post"
+        public var dnsTimeout = 5.0
+        public var httpsTimeout = 10.0
+        public var microsoftLoginURL: String?
+        public var tenantDiscovery = true
+        public var concurrency = 16
+        public var dkimSelectors: [String] = []
         /// Probe MX hosts for STARTTLS on port 25: off unless the site can reach port 25.
-        var smtp = false
-        var smtpTimeout = 15.0
+        public var smtp = false
+        public var smtpTimeout = 15.0
         /// Seconds after which nothing more is asked; what is unchecked then is `error`.
-        var runDeadline = 900.0
+        public var runDeadline = 900.0
     }
 
-    var file: String
-    var directory: DirectoryConfiguration
-    var policyFile: String
-    var registerFile: String
+    public var file: String
+    public var directory: DirectoryConfiguration
+    public var policyFile: String
+    public var registerFile: String
     /// How long a write to the register waits for another process's write (register.busyTimeout).
-    var registerBusyTimeout: TimeInterval = 30
-    var mfaGroup: String?
-    var checks = Checks()
+    public var registerBusyTimeout: TimeInterval = 30
+    public var mfaGroup: String?
+    public var checks = Checks()
+    public var console = ConsoleSettings()
 
-    static func load(_ file: String) throws -> SiteConfiguration {
+    public static func load(_ file: String) throws -> SiteConfiguration {
         let root = try YAMLMapping.load(file: file)
-        try root.allowOnly(["directory", "policy", "register", "accounts", "checks"])
+        try root.allowOnly(["directory", "policy", "register", "accounts", "checks", "console"])
         guard let directory = try root.mapping("directory") else {
             throw root.error("directory", "is required: where the Members are read from (ldif: or url:)")
         }
@@ -85,11 +86,14 @@ struct SiteConfiguration {
             site.checks.smtpTimeout = Double(try checks.int("smtpTimeout", in: 1...300) ?? 15)
             site.checks.runDeadline = Double(try checks.int("runDeadline", in: 1...86_400) ?? 900)
         }
+        if let console = try root.mapping("console") {
+            site.console = try ConsoleSettings.read(console)
+        }
         return site
     }
 
     /// Checks that need the site and the policy together.
-    func validate(against policy: MemberEmailPolicy) throws {
+    public func validate(against policy: MemberEmailPolicy) throws {
         if policy.names("account.mfa") && mfaGroup == nil {
             throw ConfigError(file: file, line: nil, key: "accounts.mfaGroup",
                               message: "the policy \(policy.file) checks account.mfa: name the directory group whose members have MFA enforced")
