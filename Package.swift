@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // What every front end shares: site.yaml, and the site's policy and register opened from it.
-        .target(name: "Site", dependencies: ["ConfigFile", "Directory", "Policy", "Register"]),
+        .target(name: "Site", dependencies: ["ConfigFile", "Directory", "Policy", "Register", "Report", "MailDomain", "DoH", "Curl"]),
         // The Monitoring Officer's web console, over the same register, engine and report sections.
         .target(name: "Console", dependencies: [
             "Site", "Register", "Report", "Policy", "Directory",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Curl
 import DoH
 import Foundation
+import Site
 import MailDomain
 import Report
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Policy
+import Site
 
 @main
 struct MailAudit: AsyncParsableCommand {
@@ -19,7 +20,12 @@ struct MailAudit: AsyncParsableCommand {
         } catch let failure as CommandFailure {
             FileHandle.standardError.write(Data("mailaudit: \(failure)\n".utf8))
             Foundation.exit(2)
+        } catch let failure as SiteContext.Failure where !failure.isUsage {
+            FileHandle.standardError.write(Data("mailaudit: \(failure)\n".utf8))
+            Foundation.exit(2)
         } catch {
+            // A usage failure found in the shared site code is shown as the command's usage error.
+            let error: Error = (error as? SiteContext.Failure).map { ValidationError($0.description) } ?? error
             let code = exitCode(for: error)
             if code == .validationFailure || code.rawValue == 64 {
                 // A usage error found while the command ran: the command's own usage, not the root's.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Site
 
 /// How mailaudit reaches DNS and HTTPS; shared by every command that checks domains.
 struct NetworkOptions: ParsableArguments {

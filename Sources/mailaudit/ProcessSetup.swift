@@ -1,4 +1,3 @@
-import Curl
 import Foundation
 
 /// What the process sets up before any command runs, so that faults outside the tool's control
@@ -35,19 +34,5 @@ enum ProcessSetup {
         guard getrlimit(resource, &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
         limit.rlim_cur = min(limit.rlim_max, 65_536)
         _ = setrlimit(resource, &limit)
-    }
-
-    /// How many connections may be open at once: what the descriptor limit leaves after those
-    /// already open and a reserve for files (the register, reports, CA files), at most 64.
-    static func connectionBudget() throws -> Int {
-        guard let limit = LocalFailure.descriptorLimit() else { return 64 }
-        let open = LocalFailure.descriptorsOpen() ?? 16
-        let reserve = 16
-        let budget = limit - open - reserve
-        guard budget >= 4 else {
-            throw CommandFailure("only \(limit) file descriptors are allowed (ulimit -n) and \(open) are in use: "
-                                 + "too few to check any domain safely; allow at least \(open + reserve + 4)")
-        }
-        return min(64, budget)
     }
 }

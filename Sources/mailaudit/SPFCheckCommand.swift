@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Site
 import MailDomain
 import Report
 
