@@ -88,7 +88,7 @@ enum ConsolePages {
         <a class="skip" href="#main">Skip to the content</a>
         <p class="brand">mailaudit console · {{organisation}}</p>
         {{#user}}
-        <nav aria-label="Console"><ul class="toc"><li><a href="/">Dashboard</a></li><li><a href="/organisations">Organisations</a></li><li><a href="/runs">Runs</a></li>{{#canSeeLog}}<li><a href="/log">Log</a></li>{{/canSeeLog}}</ul></nav>
+        <nav aria-label="Console"><ul class="toc"><li><a href="/">Dashboard</a></li><li><a href="/organisations">Organisations</a></li><li><a href="/assessments">Assessments</a></li><li><a href="/runs">Runs</a></li>{{#canSeeLog}}<li><a href="/log">Log</a></li>{{/canSeeLog}}</ul></nav>
         <form method="post" action="/sign-out" class="signout"><input type="hidden" name="csrf" value="{{csrf}}"><span>{{username}} ({{roleLabel}})</span> <button type="submit">Sign out</button></form>
         {{/user}}
         </header>

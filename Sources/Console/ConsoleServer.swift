@@ -19,6 +19,7 @@ public struct ConsoleServer: Sendable {
     let host: String
     let port: Int
     let results = ResultCache()
+    let assessments = AssessmentSessions()
 
     public struct Refusal: Error, CustomStringConvertible {
         public var description: String
@@ -79,6 +80,27 @@ public struct ConsoleServer: Sendable {
         router.post("/exceptions/:id/revoke") { request, context in
             try await self.changing(request, context, role: .monitoringOfficer) { form, identity in
                 try await self.revoke(Int64(context.parameters.get("id") ?? "") ?? -1, form: form, identity: identity, address: context.address)
+            }
+        }
+        router.get("/assessments") { _, context in try await self.signedIn(context) { identity in try await self.assessmentsPage(identity) } }
+        router.post("/assessments/start") { request, context in
+            try await self.changing(request, context, role: .ictProvider) { form, identity in
+                try await self.startAssessment(form: form, identity: identity, address: context.address)
+            }
+        }
+        router.get("/assessments/:key") { _, context in
+            try await self.signedIn(context) { identity in try await self.assessmentPage(context.parameters.get("key") ?? "", identity: identity) }
+        }
+        router.post("/assessments/:key/:step") { request, context in
+            try await self.changing(request, context, role: .ictProvider) { form, identity in
+                let key = context.parameters.get("key") ?? ""
+                switch context.parameters.get("step") {
+                case "answer": return try await self.saveAnswer(key, form: form, identity: identity, address: context.address)
+                case "contact": return try await self.saveContact(key, form: form, identity: identity)
+                case "finish": return try await self.finishAssessment(key, identity: identity, address: context.address)
+                case "discard": return try await self.discardAssessment(key, identity: identity, address: context.address)
+                default: return ConsolePages.plain(.notFound, "No such step.")
+                }
             }
         }
         router.get("/runs") { _, context in try await self.signedIn(context) { identity in try self.runs(identity) } }

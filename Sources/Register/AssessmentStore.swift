@@ -58,11 +58,13 @@ public struct AssessmentDraft: Codable, Sendable, Equatable {
     public var startedAt: Date
     public var answers: [AssessmentAnswer]
     public var cyberEssentials: CyberEssentialsCertificate?
+    /// The organisation's IT contact, once given (the console asks for it first).
+    public var itContact: String?
 
     public init(memberId: String, memberName: String, assessor: String, startedAt: Date, answers: [AssessmentAnswer],
-                cyberEssentials: CyberEssentialsCertificate? = nil) {
+                cyberEssentials: CyberEssentialsCertificate? = nil, itContact: String? = nil) {
         self.memberId = memberId; self.memberName = memberName; self.assessor = assessor; self.startedAt = startedAt; self.answers = answers
-        self.cyberEssentials = cyberEssentials
+        self.cyberEssentials = cyberEssentials; self.itContact = itContact
     }
 }
 
@@ -130,6 +132,14 @@ extension AuditRegister {
         try reading { db in
             guard let text = try String.fetchOne(db, sql: "SELECT draft FROM assessmentDraft WHERE memberId = ?", arguments: [memberId]) else { return nil }
             return try Self.decoder.decode(AssessmentDraft.self, from: Data(text.utf8))
+        }
+    }
+
+    /// Every assessment in progress, oldest first.
+    public func drafts() throws -> [AssessmentDraft] {
+        try reading { db in
+            try String.fetchAll(db, sql: "SELECT draft FROM assessmentDraft").map { try Self.decoder.decode(AssessmentDraft.self, from: Data($0.utf8)) }
+                .sorted { $0.startedAt < $1.startedAt }
         }
     }
 

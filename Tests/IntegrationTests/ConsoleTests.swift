@@ -76,14 +76,15 @@ final class ConsoleTests: XCTestCase {
         let hostile = try XCTUnwrap(first.members[Self.hostileName]?["id"] as? String, "\(first.members.keys)")
 
         var users: [String: [String: String]] = [:]
-        for (name, role) in [("mo.jane", "monitoring-officer"), ("viewer.vic", "viewer"), ("locked.lee", "viewer")] {
+        let weber = try XCTUnwrap(first.members["Cllr Jürgen Weber"]?["id"] as? String)
+        for (name, role) in [("mo.jane", "monitoring-officer"), ("viewer.vic", "viewer"), ("locked.lee", "viewer"), ("ict.ian", "ict-provider")] {
             let password = "a long passphrase for \(name)"
             users[name] = ["password": password, "secret": try addUser(site, name, role: role, password: password)]
         }
         let setup = site.folder.appendingPathComponent("console-setup.json")
         try JSONSerialization.data(withJSONObject: [
             "register": site.register.path, "users": users, "grantMember": ben, "grantControl": "account.mfa",
-            "hostileMember": hostile, "until": DemoSite.day(40),
+            "hostileMember": hostile, "until": DemoSite.day(40), "assessMember": weber,
         ]).write(to: setup)
 
         let (server, base) = try serve(site)
@@ -144,9 +145,18 @@ final class ConsoleTests: XCTestCase {
         let narrow = result["narrow"] as? [Int] ?? []
         XCTAssertEqual(narrow.first, narrow.last, "no horizontal scroll at 400 px")
 
+        // The ICT provider's assessment: each answer kept when the browser closed, then recorded.
+        XCTAssertTrue((result["assessmentTitle"] as? String ?? "").hasPrefix("Assessment of Bücher Town Council"), "\(result["assessmentTitle"] ?? "")")
+        XCTAssertEqual(result["answeredBeforeClosing"] as? Int, 3)
+        XCTAssertTrue((result["draftListed"] as? String ?? "").contains("3 answers saved"), "\(result["draftListed"] ?? "")")
+        XCTAssertEqual(result["savedAfterResume"] as? Int, 3)
+        XCTAssertGreaterThan(result["answeredInAll"] as? Int ?? 0, 3)
+        XCTAssertTrue((result["assessmentResult"] as? String ?? "").contains("passed"), "\(result["assessmentResult"] ?? "")")
+
         // axe-core on every page: no serious or critical violation.
         let pages = try XCTUnwrap(result["axe"] as? [String: [String: Any]])
-        XCTAssertEqual(Set(pages.keys), ["sign-in", "dashboard", "member", "organisations", "runs", "log", "stored-report", "diff"])
+        XCTAssertEqual(Set(pages.keys), ["sign-in", "dashboard", "member", "organisations", "runs", "log", "stored-report", "diff",
+                                         "assessments", "assessment"])
         for (page, run) in pages {
             XCTAssertNil(run["error"], "axe on \(page): \(run["error"] ?? "")")
             let bad = (run["violations"] as? [[String: Any]] ?? []).filter { ["serious", "critical"].contains($0["impact"] as? String ?? "") }
@@ -156,6 +166,10 @@ final class ConsoleTests: XCTestCase {
         // The next audit applies the decision; the log holds the sign-ins, failures and the decision.
         let next = try site.audit()
         XCTAssertEqual(next.members["Ben Whitlock"]?["verdict"] as? String, "exception", "\(next.members["Ben Whitlock"] ?? [:])")
+        XCTAssertEqual(next.members["Cllr Jürgen Weber"]?["verdict"] as? String, "compliant", "the console's assessment covers the council")
+        let assessment = next.members["Cllr Jürgen Weber"]?["assessment"] as? [String: Any]
+        XCTAssertEqual(assessment?["assessor"] as? String, "ict.ian (ICT provider)")
+        XCTAssertEqual(assessment?["itContact"] as? String, "R Patel, IT manager")
         let exceptions = try site.run(["exceptions", "list"], ["--format", "json"])
         let grant = try XCTUnwrap((try JSONSerialization.jsonObject(with: exceptions.stdout) as? [[String: Any]])?.first)
         XCTAssertEqual(grant["decidedBy"] as? String, "mo.jane (Monitoring Officer)")
