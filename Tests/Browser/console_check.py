@@ -268,6 +268,27 @@ try:
     out["assessmentResult"] = driver.find_element(By.TAG_NAME, "main").text
     driver.quit()
 
+    # Two Monitoring Officers decide at the same moment in two browsers: both are recorded.
+    import threading
+    pair = [(browser(), "mo.jane", setup["concurrent"][0]), (browser(), "mo.max", setup["concurrent"][1])]
+    for driver_, name, (member, control) in pair:
+        sign_in(driver_, name)
+        driver_.get(base + "/members/%s" % urllib.parse.quote(member, safe=""))
+        driver_.find_element(By.CSS_SELECTOR, "input[name='controls[]'][value='%s']" % control).click()
+        driver_.find_element(By.ID, "reason").send_keys("Decided at the same time as another")
+        driver_.execute_script("document.getElementById('until').value = arguments[0];", setup["until"])
+    before = register_count("SELECT COUNT(*) FROM exceptionDecision")
+    threads = [threading.Thread(target=lambda d=d: submit(d, d.find_element(By.CSS_SELECTOR, "form[action$='/exceptions'] button")))
+               for d, _, _ in pair]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out["concurrentNotices"] = [(d.find_elements(By.CSS_SELECTOR, "p.notice") or d.find_elements(By.CSS_SELECTOR, "p.warning"))[0].text for d, _, _ in pair]
+    out["concurrentRecorded"] = register_count("SELECT COUNT(*) FROM exceptionDecision") - before
+    for d, _, _ in pair:
+        d.quit()
+
     # Five wrong passwords lock the account; then even the right ones are refused.
     driver = browser()
     messages = []

@@ -77,7 +77,8 @@ final class ConsoleTests: XCTestCase {
 
         var users: [String: [String: String]] = [:]
         let weber = try XCTUnwrap(first.members["Cllr Jürgen Weber"]?["id"] as? String)
-        for (name, role) in [("mo.jane", "monitoring-officer"), ("viewer.vic", "viewer"), ("locked.lee", "viewer"), ("ict.ian", "ict-provider")] {
+        for (name, role) in [("mo.jane", "monitoring-officer"), ("viewer.vic", "viewer"), ("locked.lee", "viewer"), ("ict.ian", "ict-provider"),
+                             ("mo.max", "monitoring-officer")] {
             let password = "a long passphrase for \(name)"
             users[name] = ["password": password, "secret": try addUser(site, name, role: role, password: password)]
         }
@@ -85,6 +86,8 @@ final class ConsoleTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: [
             "register": site.register.path, "users": users, "grantMember": ben, "grantControl": "account.mfa",
             "hostileMember": hostile, "until": DemoSite.day(40), "assessMember": weber,
+            "concurrent": [[try XCTUnwrap(first.members["Owen Davies"]?["id"] as? String), "account.locked"],
+                           [try XCTUnwrap(first.members["Priya Natarajan"]?["id"] as? String), "account.enabled"]],
         ]).write(to: setup)
 
         let (server, base) = try serve(site)
@@ -152,6 +155,10 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(result["savedAfterResume"] as? Int, 3)
         XCTAssertGreaterThan(result["answeredInAll"] as? Int ?? 0, 3)
         XCTAssertTrue((result["assessmentResult"] as? String ?? "").contains("passed"), "\(result["assessmentResult"] ?? "")")
+
+        // Two decisions at the same moment from two browsers: both recorded.
+        XCTAssertEqual(result["concurrentRecorded"] as? Int, 2, "\(result["concurrentNotices"] ?? "")")
+        XCTAssertTrue((result["concurrentNotices"] as? [String] ?? []).allSatisfy { $0.hasPrefix("Exception #") }, "\(result["concurrentNotices"] ?? "")")
 
         // axe-core on every page: no serious or critical violation.
         let pages = try XCTUnwrap(result["axe"] as? [String: [String: Any]])
