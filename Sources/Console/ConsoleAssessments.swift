@@ -47,7 +47,7 @@ extension ConsoleServer {
             body += "<h2>In progress</h2><ul>\(items.joined())</ul>"
         }
         body += "<h2>Due or ending within 30 days</h2>"
-        if let result = try await results.latest(site.register) {
+        if let result = try await results.latest(site.register)?.result {
             let soon = Date().addingTimeInterval(30 * 86_400)
             let due = result.members.filter { member in
                 member.verdict == .assessmentDue || (member.assessment.map { $0.passed && $0.validUntil <= soon } ?? false)

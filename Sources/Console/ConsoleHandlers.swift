@@ -21,32 +21,35 @@ extension ConsoleServer {
     // MARK: Dashboard, organisations
 
     func dashboard(_ identity: ConsoleIdentity) async throws -> Response {
-        guard let result = try await results.latest(site.register) else { return noRunYet(identity) }
+        guard let latest = try await results.latest(site.register) else { return noRunYet(identity) }
+        let result = latest.result
         let counts = Verdict.allCases.map { "<li>\(HTMLReport.badge($0)) \(result.summary[$0.rawValue] ?? 0)</li>" }.joined()
-        let members = result.members.sorted(by: HTMLReport.attentionOrderForConsole)
+        let members = latest.membersInOrder
         let body = """
         <p class="meta">Run #\(result.runId ?? 0) of \(Self.h(ISO8601DateFormatter().string(from: result.generatedAt))) · \(result.members.count) Members ·
         <a href="/runs/\(result.runId ?? 0)">the run's report</a></p>
         <section aria-labelledby="counts-h"><h2 id="counts-h">Members by verdict</h2><ul class="counts">\(counts)</ul>
         \(TrendChart.render(result.trend))</section>
-        \(HTMLReportSections.monitoringOfficer(result, members: members, links: .consolePages))
-        \(HTMLReportSections.changes(result.changes))
+        \(HTMLReportSections.monitoringOfficer(result, members: members, links: .consolePages, limit: 50))
+        \(HTMLReportSections.changes(result.changes, limit: 50))
         """
         return ConsolePages.page(layout("Dashboard", identity, body: body))
     }
 
     func organisations(_ identity: ConsoleIdentity) async throws -> Response {
-        guard let result = try await results.latest(site.register) else { return noRunYet(identity) }
-        return ConsolePages.page(layout("Organisations", identity, body: HTMLReportSections.organisations(result, links: .consolePages)))
+        guard let latest = try await results.latest(site.register) else { return noRunYet(identity) }
+        return ConsolePages.page(layout("Organisations", identity, body: HTMLReportSections.organisations(latest.result, links: .consolePages)))
     }
 
     // MARK: A Member
 
     func memberPage(_ id: String, identity: ConsoleIdentity, notice: String? = nil, problem: String? = nil) async throws -> Response {
-        guard let result = try await results.latest(site.register) else { return noRunYet(identity) }
-        guard let member = result.members.first(where: { $0.id == id }) else {
+        guard let latest = try await results.latest(site.register) else { return noRunYet(identity) }
+        let result = latest.result
+        guard let index = latest.byId[id] else {
             return ConsolePages.page(layout("No such Member", identity, body: "<p>No Member with this id is in the latest run.</p>"), status: .notFound)
         }
+        let member = result.members[index]
         let h = Self.h
         var body = "<p class=\"meta\">\(HTMLReport.badge(member.verdict)) \(h(member.role ?? "")) · \(h(member.organisation ?? "")) · "
             + "\(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account · run #\(result.runId ?? 0)</p>"
@@ -93,9 +96,10 @@ extension ConsoleServer {
     }
 
     func grant(memberId: String, form: [String: [String]], identity: ConsoleIdentity, address: String) async throws -> Response {
-        guard let result = try await results.latest(site.register), let member = result.members.first(where: { $0.id == memberId }) else {
+        guard let latest = try await results.latest(site.register), let index = latest.byId[memberId] else {
             return ConsolePages.plain(.notFound, "No such Member in the latest run.")
         }
+        let member = latest.result.members[index]
         let now = Date()
         let controls = (form["controls[]"] ?? []).filter { !$0.isEmpty }
         let reason = form["reason"]?.first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""

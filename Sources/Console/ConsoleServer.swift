@@ -70,16 +70,16 @@ public struct ConsoleServer: Sendable {
         router.get("/") { request, context in try await self.signedIn(context) { identity in try await self.dashboard(identity) } }
         router.get("/organisations") { _, context in try await self.signedIn(context) { identity in try await self.organisations(identity) } }
         router.get("/members/:id") { _, context in
-            try await self.signedIn(context) { identity in try await self.memberPage(context.parameters.get("id") ?? "", identity: identity) }
+            try await self.signedIn(context) { identity in try await self.memberPage(context.parameter("id"), identity: identity) }
         }
         router.post("/members/:id/exceptions") { request, context in
             try await self.changing(request, context, role: .monitoringOfficer) { form, identity in
-                try await self.grant(memberId: context.parameters.get("id") ?? "", form: form, identity: identity, address: context.address)
+                try await self.grant(memberId: context.parameter("id"), form: form, identity: identity, address: context.address)
             }
         }
         router.post("/exceptions/:id/revoke") { request, context in
             try await self.changing(request, context, role: .monitoringOfficer) { form, identity in
-                try await self.revoke(Int64(context.parameters.get("id") ?? "") ?? -1, form: form, identity: identity, address: context.address)
+                try await self.revoke(Int64(context.parameter("id")) ?? -1, form: form, identity: identity, address: context.address)
             }
         }
         router.get("/assessments") { _, context in try await self.signedIn(context) { identity in try await self.assessmentsPage(identity) } }
@@ -89,12 +89,12 @@ public struct ConsoleServer: Sendable {
             }
         }
         router.get("/assessments/:key") { _, context in
-            try await self.signedIn(context) { identity in try await self.assessmentPage(context.parameters.get("key") ?? "", identity: identity) }
+            try await self.signedIn(context) { identity in try await self.assessmentPage(context.parameter("key"), identity: identity) }
         }
         router.post("/assessments/:key/:step") { request, context in
             try await self.changing(request, context, role: .ictProvider) { form, identity in
-                let key = context.parameters.get("key") ?? ""
-                switch context.parameters.get("step") {
+                let key = context.parameter("key")
+                switch context.parameter("step") {
                 case "answer": return try await self.saveAnswer(key, form: form, identity: identity, address: context.address)
                 case "contact": return try await self.saveContact(key, form: form, identity: identity)
                 case "finish": return try await self.finishAssessment(key, identity: identity, address: context.address)
@@ -109,7 +109,7 @@ public struct ConsoleServer: Sendable {
                 try await self.diff(from: request.uri.queryParameters.get("from"), to: request.uri.queryParameters.get("to"), identity: identity)
             }
         }
-        router.get("/runs/:id") { _, context in try await self.signedIn(context) { _ in try await self.storedReport(Int64(context.parameters.get("id") ?? "") ?? -1) } }
+        router.get("/runs/:id") { _, context in try await self.signedIn(context) { _ in try await self.storedReport(Int64(context.parameter("id")) ?? -1) } }
         router.get("/log") { _, context in
             try await self.signedIn(context) { identity in
                 guard identity.role != .viewer else { return self.forbidden(identity, "The log is for the Monitoring Officer and the ICT provider.") }
@@ -233,16 +233,35 @@ public struct ConsoleServer: Sendable {
     }
 }
 
-/// The latest run's result, decoded once per run rather than per request.
+/// The latest run's result, decoded once per run rather than per request, with its Members in
+/// the order the pages list them. The domains' evidence is left out: the pages that show it (a
+/// run's report) read the stored result themselves.
 actor ResultCache {
-    private var cached: (runId: Int64, result: AuditResult)?
+    struct Latest: Sendable {
+        var result: AuditResult
+        var membersInOrder: [MemberResult]
+        var byId: [String: Int]
+    }
+    private var cached: (runId: Int64, latest: Latest)?
 
-    func latest(_ register: AuditRegister) throws -> AuditResult? {
+    func latest(_ register: AuditRegister) throws -> Latest? {
         guard let id = try register.latestResultRunId() else { return nil }
-        if let cached, cached.runId == id { return cached.result }
+        if let cached, cached.runId == id { return cached.latest }
         guard var result = try register.result(runId: id) else { return nil }
         result.trend = (try? register.trend(endingWith: result)) ?? []
-        cached = (id, result)
-        return result
+        result.domains = []
+        let ordered = result.members.sorted(by: HTMLReport.attentionOrderForConsole)
+        let latest = Latest(result: result, membersInOrder: ordered,
+                            byId: Dictionary(result.members.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }))
+        cached = (id, latest)
+        return latest
+    }
+}
+
+extension ConsoleContext {
+    /// A path parameter as the user named it (percent-decoded: a Member's id may be a DN).
+    func parameter(_ name: String) -> String {
+        let raw = parameters.get(name) ?? ""
+        return raw.removingPercentEncoding ?? raw
     }
 }

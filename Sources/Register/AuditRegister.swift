@@ -111,19 +111,19 @@ public final class AuditRegister: Sendable {
             try db.alter(table: "exceptionDecision") { table in
                 table.add(column: "supersedes", .text)        // JSON array of grant ids
             }
-            try db.execute(sql: """
-                CREATE TRIGGER auditRunNoUpdate BEFORE UPDATE ON auditRun
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never edited'); END;
-                CREATE TRIGGER auditRunNoDelete BEFORE DELETE ON auditRun
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
-                CREATE TRIGGER auditRunMemberNoUpdate BEFORE UPDATE ON auditRunMember
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never edited'); END;
-                CREATE TRIGGER auditRunMemberNoDelete BEFORE DELETE ON auditRunMember
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
-                """)
+            try makeAppendOnly(db, "auditRun", edited: "audit runs are never edited", deleted: "audit runs are never deleted")
+            try makeAppendOnly(db, "auditRunMember", edited: "audit runs are never edited", deleted: "audit runs are never deleted")
         }
         registerConsoleMigrations(&migrator)
         return migrator
+    }
+
+    /// The database itself refuses to change or remove a row of `table`: history is kept whole.
+    static func makeAppendOnly(_ db: Database, _ table: String, edited: String, deleted: String) throws {
+        try db.execute(sql: """
+            CREATE TRIGGER \(table)NoUpdate BEFORE UPDATE ON \(table) BEGIN SELECT RAISE(ABORT, '\(edited)'); END;
+            CREATE TRIGGER \(table)NoDelete BEFORE DELETE ON \(table) BEGIN SELECT RAISE(ABORT, '\(deleted)'); END;
+            """)
     }
 
     /// A write transaction whose failure names the register and what was lost.

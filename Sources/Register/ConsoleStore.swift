@@ -13,6 +13,8 @@ extension AuditRegister {
                 table.column("format", .text).notNull()          // "json": the AuditResult as audit.json holds it
                 table.column("body", .blob).notNull()
             }
+            // A Member's history across runs is read by Member.
+            try db.create(index: "auditRunMemberByMember", on: "auditRunMember", columns: ["memberId"])
             try db.create(table: "consoleUser") { table in
                 table.column("username", .text).primaryKey()
                 table.column("role", .text).notNull()
@@ -44,16 +46,8 @@ extension AuditRegister {
                 table.column("event", .text).notNull()
                 table.column("detail", .text).notNull()
             }
-            try db.execute(sql: """
-                CREATE TRIGGER auditRunResultNoUpdate BEFORE UPDATE ON auditRunResult
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never edited'); END;
-                CREATE TRIGGER auditRunResultNoDelete BEFORE DELETE ON auditRunResult
-                BEGIN SELECT RAISE(ABORT, 'audit runs are never deleted'); END;
-                CREATE TRIGGER consoleLogNoUpdate BEFORE UPDATE ON consoleLog
-                BEGIN SELECT RAISE(ABORT, 'the console log is append-only'); END;
-                CREATE TRIGGER consoleLogNoDelete BEFORE DELETE ON consoleLog
-                BEGIN SELECT RAISE(ABORT, 'the console log is append-only'); END;
-                """)
+            try makeAppendOnly(db, "auditRunResult", edited: "audit runs are never edited", deleted: "audit runs are never deleted")
+            try makeAppendOnly(db, "consoleLog", edited: "the console log is append-only", deleted: "the console log is append-only")
         }
     }
 

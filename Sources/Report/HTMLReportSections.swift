@@ -37,9 +37,10 @@ public enum HTMLReportSections {
 
     // MARK: For the Monitoring Officer
 
-    public static func monitoringOfficer(_ result: AuditResult, members: [MemberResult], links: MemberLinks = .withinReport) -> String {
+    /// `limit`: at most this many Members in each list (the console's dashboard), with how many more there are.
+    public static func monitoringOfficer(_ result: AuditResult, members: [MemberResult], links: MemberLinks = .withinReport, limit: Int? = nil) -> String {
         let needing = members.filter { $0.verdict == .nonCompliant || $0.verdict == .unknown || $0.verdict == .assessmentDue }
-        let rows = needing.map { member -> String in
+        let rows = needing.prefix(limit ?? needing.count).map { member -> String in
             // The same step for the same person is said once, naming every control it is for.
             var grouped: [(owner: String, step: String, controls: [String], accepted: [Int64])] = []
             for item in ActionItem.of(member) {
@@ -63,12 +64,13 @@ public enum HTMLReportSections {
         let table = rows.isEmpty ? "<p>Every Member is compliant or covered by an exception: nobody has to act.</p>"
             : "<table class=\"reflow actions\"><caption>Who must act for each Member needing attention</caption>"
             + heads(["Member", "Verdict", "Who must act, and the next step"]) + "<tbody>\(rows.joined())</tbody></table>"
+            + (needing.count > rows.count ? "<p>… and \(needing.count - rows.count) more Members needing attention (the run's report lists them all).</p>" : "")
         return """
         <section id="attention" aria-labelledby="attention-h"><h2 id="attention-h">For the Monitoring Officer</h2>
         <p class="lead">\(needing.count) of \(result.members.count) Members need attention; \(due) \(due == 1 ? "is" : "are") waiting for a 10-minute assessment. \(result.exceptions.count) exception\(result.exceptions.count == 1 ? " is" : "s are") in force.</p>
         \(table)
         \(exceptions(result, members: members, links: links))
-        \(assessments(result, members: members, links: links))
+        \(assessments(result, members: members, links: links, limit: limit))
         </section>
         """
     }
@@ -101,17 +103,25 @@ public enum HTMLReportSections {
         return out
     }
 
-    private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks) -> String {
+    private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks, limit: Int?) -> String {
         let soon = result.asOf.addingTimeInterval(30 * 86_400)
         let ending = members.filter { member in
             guard let assessment = member.assessment, assessment.passed else { return false }
             return assessment.validUntil > result.asOf && assessment.validUntil <= soon
-        }.map { "<li>\(memberLink($0, links)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>" }
+        }
         let waiting = members.filter { $0.verdict == .assessmentDue }
-            .map { "<li>\(memberLink($0, links)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>" }
+        /// Only the Members shown are written out: a long list is cut at `limit`, saying how many more.
+        func list(_ chosen: [MemberResult], _ line: (MemberResult) -> String) -> String {
+            let shown = chosen.prefix(limit ?? chosen.count)
+            return "<ul>\(shown.map(line).joined())</ul>" + (chosen.count > shown.count ? "<p>… and \(chosen.count - shown.count) more.</p>" : "")
+        }
         var out = "<h3>Assessments</h3>"
-        out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p><ul>\(ending.joined())</ul>"
-        out += waiting.isEmpty ? "<p>Nobody is waiting for an assessment.</p>" : "<p>Waiting for an assessment:</p><ul>\(waiting.joined())</ul>"
+        out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p>" + list(ending) {
+            "<li>\(memberLink($0, links)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>"
+        }
+        out += waiting.isEmpty ? "<p>Nobody is waiting for an assessment.</p>" : "<p>Waiting for an assessment:</p>" + list(waiting) {
+            "<li>\(memberLink($0, links)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>"
+        }
         return out
     }
 
@@ -156,18 +166,19 @@ public enum HTMLReportSections {
 
     // MARK: Changes, Members
 
-    public static func changes(_ changes: RunChanges?) -> String {
+    public static func changes(_ changes: RunChanges?, limit: Int? = nil) -> String {
         guard let changes else {
             return "<section id=\"changes\" aria-labelledby=\"changes-h\"><h2 id=\"changes-h\">Changes since the previous audit</h2><p>This is the first audit in the register.</p></section>"
         }
         var parts: [String] = []
         for (label, list) in changes.labelled where !list.isEmpty {
-            let entries = list.map { change -> String in
+            let entries = list.prefix(limit ?? list.count).map { change -> String in
                 var text = h(change.name)
                 if let from = change.from, let to = change.to { text += " (\(HTMLReport.verdictLabels[from]!) → \(HTMLReport.verdictLabels[to]!))" }
                 return "<li>\(text)</li>"
             }
-            parts.append("<h3>\(label)</h3><ul>\(entries.joined())</ul>")
+            let more = list.count > entries.count ? "<p>… and \(list.count - entries.count) more.</p>" : ""
+            parts.append("<h3>\(label)</h3><ul>\(entries.joined())</ul>\(more)")
         }
         let since = ISO8601DateFormatter().string(from: changes.previousRunAt)
         let run = changes.previousRunId.map { " (run #\($0))" } ?? ""

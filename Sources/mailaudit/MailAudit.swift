@@ -50,7 +50,8 @@ struct MailAudit: AsyncParsableCommand {
         protocol) and writes the assessment report. history: past runs. members: reads the Members \
         from the directory (LDIF, Active Directory or OpenLDAP) and shows what the audit will see. check-domain: checks each mail domain's published security \
         (MX, SPF, DMARC, MTA-STS, TLS-RPT, DKIM and the mail provider) through a DNS-over-HTTPS \
-        resolver, with the evidence behind every result.
+        resolver, with the evidence behind every result. serve: the web console over the register \
+        (users: its users and their roles).
 
         --debug-tls-keylog, anywhere on the command line, lets $SSLKEYLOGFILE record TLS session \
         keys (for Wireshark); without it the variable is ignored, so a stray one never writes keys.

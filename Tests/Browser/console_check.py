@@ -286,6 +286,14 @@ try:
         thread.join()
     out["concurrentNotices"] = [(d.find_elements(By.CSS_SELECTOR, "p.notice") or d.find_elements(By.CSS_SELECTOR, "p.warning"))[0].text for d, _, _ in pair]
     out["concurrentRecorded"] = register_count("SELECT COUNT(*) FROM exceptionDecision") - before
+    # The Monitoring Officer revokes the decision just made, with a reason.
+    jane = pair[0][0]
+    revoke = jane.find_elements(By.CSS_SELECTOR, "form[action$='/revoke']")
+    if revoke:
+        revoke[0].find_element(By.CSS_SELECTOR, "input[name=reason]").send_keys("Decided twice by mistake")
+        submit(jane, revoke[0].find_element(By.CSS_SELECTOR, "button"))
+        out["revokeNotice"] = (jane.find_elements(By.CSS_SELECTOR, "p.notice") or jane.find_elements(By.CSS_SELECTOR, "p.warning"))[0].text
+    out["revocations"] = register_count("SELECT COUNT(*) FROM exceptionDecision WHERE kind = 'revoke'")
     for d, _, _ in pair:
         d.quit()
 

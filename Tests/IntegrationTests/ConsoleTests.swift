@@ -29,12 +29,12 @@ final class ConsoleTests: XCTestCase {
     }
 
     /// Starts `mailaudit serve` on a free loopback port and returns it once it listens.
-    private func serve(_ site: DemoSite) throws -> (Process, String) {
+    private func serve(_ site: DemoSite, host: String = "127.0.0.1", scheme: String = "http") throws -> (Process, String) {
         for _ in 0..<5 {
             let port = Int.random(in: 20_000...45_000)
             let process = Process()
             process.executableURL = Fixtures.executable
-            process.arguments = ["serve", "--config", site.site.path, "--listen", "127.0.0.1:\(port)"]
+            process.arguments = ["serve", "--config", site.site.path, "--listen", "\(host):\(port)"]
             let errors = Pipe()
             process.standardError = errors
             process.standardOutput = FileHandle.nullDevice
@@ -44,13 +44,40 @@ final class ConsoleTests: XCTestCase {
             while Date() < deadline && process.isRunning {
                 let chunk = errors.fileHandleForReading.availableData
                 seen += String(decoding: chunk, as: UTF8.self)
-                if seen.contains("mailaudit console listening on http://127.0.0.1:\(port)") { return (process, "http://127.0.0.1:\(port)") }
+                if seen.contains("mailaudit console listening on \(scheme)://\(host):\(port)") { return (process, "\(scheme)://\(host):\(port)") }
                 if chunk.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
             }
             process.terminate()
             process.waitUntilExit()
         }
         throw XCTSkip("no free port for the console")
+    }
+
+    /// Off the loopback only with TLS (or behind a named proxy); with TLS it serves HTTPS.
+    func testServeRefusesTheNetworkWithoutTLSAndServesTLS() throws {
+        let fixtures = try Fixtures.load()
+        let site = try DemoSite.make(self, name: "console-tls")
+        let open = try site.run(["serve"], ["--listen", "0.0.0.0:18080"])
+        XCTAssertEqual(open.status, 2)
+        XCTAssertTrue(open.stderr.contains("0.0.0.0 is not a loopback address") && open.stderr.contains("console.tls"), open.stderr)
+        let original = try String(contentsOf: site.site, encoding: .utf8)
+        try (original + "console: {behindProxy: true}\n").write(to: site.site, atomically: true, encoding: .utf8)
+        let proxy = try site.run(["serve"], ["--listen", "0.0.0.0:18080"])
+        XCTAssertEqual(proxy.status, 2)
+        XCTAssertTrue(proxy.stderr.contains("proxyAddress"), proxy.stderr)
+        // The fixture's certificate names the fixture's own address.
+        let ip = try XCTUnwrap(URL(string: fixtures.resolverURL)?.host)
+        let ca = URL(fileURLWithPath: fixtures.caFile).deletingLastPathComponent()
+        try (original + "console: {tls: {certificate: \(ca.appendingPathComponent("doh.pem").path), key: \(ca.appendingPathComponent("doh.key").path)}}\n")
+            .write(to: site.site, atomically: true, encoding: .utf8)
+        let (server, base) = try serve(site, host: ip, scheme: "https")
+        defer { server.terminate(); server.waitUntilExit() }
+        let answer = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/curl"),
+                                        ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", fixtures.caFile, "\(base)/sign-in"])
+        XCTAssertEqual(answer.stdoutText, "200", answer.stderr)
+        let plain = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/curl"),
+                                       ["-s", "-o", "/dev/null", "-w", "%{http_code}", base.replacingOccurrences(of: "https:", with: "http:") + "/sign-in"])
+        XCTAssertNotEqual(plain.stdoutText, "200", "no plain HTTP beside the TLS")
     }
 
     func testTheConsoleInABrowser() throws {
@@ -159,6 +186,9 @@ final class ConsoleTests: XCTestCase {
         // Two decisions at the same moment from two browsers: both recorded.
         XCTAssertEqual(result["concurrentRecorded"] as? Int, 2, "\(result["concurrentNotices"] ?? "")")
         XCTAssertTrue((result["concurrentNotices"] as? [String] ?? []).allSatisfy { $0.hasPrefix("Exception #") }, "\(result["concurrentNotices"] ?? "")")
+
+        XCTAssertTrue((result["revokeNotice"] as? String ?? "").contains("revoked"), "\(result["revokeNotice"] ?? "")")
+        XCTAssertEqual(result["revocations"] as? Int, 1)
 
         // axe-core on every page: no serious or critical violation.
         let pages = try XCTUnwrap(result["axe"] as? [String: [String: Any]])
