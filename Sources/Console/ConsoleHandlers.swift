@@ -21,19 +21,23 @@ extension ConsoleServer {
     // MARK: Dashboard, organisations
 
     func dashboard(_ identity: ConsoleIdentity) async throws -> Response {
-        guard let latest = try await results.latest(site.register) else { return noRunYet(identity) }
+        guard let body = try await results.dashboard(site.register, make: Self.dashboardBody) else { return noRunYet(identity) }
+        return ConsolePages.page(layout("Dashboard", identity, body: body))
+    }
+
+    /// Everything on the dashboard comes from the stored run, the same for every user.
+    static func dashboardBody(_ latest: ResultCache.Latest) -> String {
         let result = latest.result
-        let counts = Verdict.allCases.map { "<li>\(HTMLReport.badge($0)) \(result.summary[$0.rawValue] ?? 0)</li>" }.joined()
-        let members = latest.membersInOrder
-        let body = """
-        <p class="meta">Run #\(result.runId ?? 0) of \(Self.h(ISO8601DateFormatter().string(from: result.generatedAt))) · \(result.members.count) Members ·
+        let summary = result.summary
+        let counts = Verdict.allCases.map { "<li>\(HTMLReport.badge($0)) \(summary[$0.rawValue] ?? 0)</li>" }.joined()
+        return """
+        <p class="meta">Run #\(result.runId ?? 0) of \(h(ISO8601DateFormatter().string(from: result.generatedAt))) · \(result.members.count) Members ·
         <a href="/runs/\(result.runId ?? 0)">the run's report</a></p>
         <section aria-labelledby="counts-h"><h2 id="counts-h">Members by verdict</h2><ul class="counts">\(counts)</ul>
         \(TrendChart.render(result.trend))</section>
-        \(HTMLReportSections.monitoringOfficer(result, members: members, links: .consolePages, limit: 50))
+        \(HTMLReportSections.monitoringOfficer(result, members: latest.membersInOrder, links: .consolePages, limit: 50))
         \(HTMLReportSections.changes(result.changes, limit: 50))
         """
-        return ConsolePages.page(layout("Dashboard", identity, body: body))
     }
 
     func organisations(_ identity: ConsoleIdentity) async throws -> Response {
@@ -167,7 +171,7 @@ extension ConsoleServer {
 
     func diff(from: String?, to: String?, identity: ConsoleIdentity) async throws -> Response {
         guard let from = from.flatMap({ Int64($0) }), let to = to.flatMap({ Int64($0) }),
-              let earlier = try site.register.result(runId: from), let later = try site.register.result(runId: to) else {
+              let earlier = try site.register.result(runId: from, domains: false), let later = try site.register.result(runId: to, domains: false) else {
             return ConsolePages.page(layout("Compare runs", identity, body: ConsolePages.render("diff", ["from": from ?? "", "to": to ?? ""]),
                                             problem: "Give two recorded runs whose results are kept."), status: .badRequest)
         }

@@ -241,20 +241,30 @@ actor ResultCache {
         var result: AuditResult
         var membersInOrder: [MemberResult]
         var byId: [String: Int]
+        /// The dashboard's body: it is written from the stored run alone, so once per run.
+        var dashboard: String?
     }
     private var cached: (runId: Int64, latest: Latest)?
 
     func latest(_ register: AuditRegister) throws -> Latest? {
         guard let id = try register.latestResultRunId() else { return nil }
         if let cached, cached.runId == id { return cached.latest }
-        guard var result = try register.result(runId: id) else { return nil }
+        guard var result = try register.result(runId: id, domains: false) else { return nil }
         result.trend = (try? register.trend(endingWith: result)) ?? []
-        result.domains = []
         let ordered = result.members.sorted(by: HTMLReport.attentionOrderForConsole)
         let latest = Latest(result: result, membersInOrder: ordered,
                             byId: Dictionary(result.members.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { first, _ in first }))
         cached = (id, latest)
         return latest
+    }
+
+    /// The dashboard's body for the latest run, written by `make` the first time.
+    func dashboard(_ register: AuditRegister, make: (Latest) -> String) throws -> String? {
+        guard let latest = try latest(register) else { return nil }
+        if let body = latest.dashboard { return body }
+        let body = make(latest)
+        cached?.latest.dashboard = body
+        return body
     }
 }
 

@@ -35,6 +35,54 @@ public struct Finding: Codable, Sendable, Equatable {
     }
 
     public var couldNotCheck: Bool { required && status == .error }
+
+    public init(control: String, required: Bool, status: CheckStatus, title: String, severity: String, reference: String,
+                explanation: String, summary: String, advice: String?, evidence: [Evidence]) {
+        self.control = control; self.required = required; self.status = status; self.title = title; self.severity = severity
+        self.reference = reference; self.explanation = explanation; self.summary = summary; self.advice = advice; self.evidence = evidence
+    }
+
+    /// Thousands of Members share each control's title, explanation and reference, and most of
+    /// their summaries: decoded with a `StringInterner` in the user info, equal strings are stored once.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let interner = decoder.userInfo[.stringInterner] as? StringInterner
+        func text(_ key: CodingKeys) throws -> String {
+            let value = try container.decode(String.self, forKey: key)
+            return interner?.intern(value) ?? value
+        }
+        control = try text(.control)
+        required = try container.decode(Bool.self, forKey: .required)
+        status = try container.decode(CheckStatus.self, forKey: .status)
+        title = try text(.title)
+        severity = try text(.severity)
+        reference = try text(.reference)
+        explanation = try text(.explanation)
+        summary = try text(.summary)
+        advice = try container.decodeIfPresent(String.self, forKey: .advice).map { interner?.intern($0) ?? $0 }
+        evidence = try container.decode([Evidence].self, forKey: .evidence)
+    }
+}
+
+/// Gives back one stored copy of each equal string (see `Finding.init(from:)`).
+public final class StringInterner: @unchecked Sendable {
+    // Guards `strings`: one decoder may call from any thread.
+    private let lock = NSLock()
+    private var strings: Set<String> = []
+
+    public init() {}
+
+    public func intern(_ text: String) -> String {
+        lock.lock(); defer { lock.unlock() }
+        if let stored = strings.firstIndex(of: text) { return strings[stored] }
+        strings.insert(text)
+        return text
+    }
+}
+
+extension CodingUserInfoKey {
+    /// A `StringInterner` to share equal strings while decoding.
+    public static let stringInterner = CodingUserInfoKey(rawValue: "mailaudit.stringInterner")!
 }
 
 public struct MemberResult: Codable, Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailDomain
 import Policy
 
 /// What the web console keeps in the register: its users, their sessions, an append-only log of
@@ -10,8 +11,9 @@ extension AuditRegister {
         migrator.registerMigration("v6: stored run results; console users, sessions and log") { db in
             try db.create(table: "auditRunResult") { table in
                 table.column("runId", .integer).primaryKey().references("auditRun")
-                table.column("format", .text).notNull()          // "json": the AuditResult as audit.json holds it
-                table.column("body", .blob).notNull()
+                table.column("format", .text).notNull()          // "json": the AuditResult as audit.json holds it,
+                table.column("body", .blob).notNull()            // without its domains,
+                table.column("domains", .blob).notNull()         // which are kept apart: most pages need only the Members
             }
             // A Member's history across runs is read by Member.
             try db.create(index: "auditRunMemberByMember", on: "auditRunMember", columns: ["memberId"])
@@ -59,17 +61,28 @@ extension AuditRegister {
     }()
 
     static func storeResult(_ result: AuditResult, runId: Int64, in db: Database) throws {
-        try db.execute(sql: "INSERT INTO auditRunResult (runId, format, body) VALUES (?, 'json', ?)",
-                       arguments: [runId, try compactEncoder.encode(result)])
+        var members = result
+        members.domains = []
+        try db.execute(sql: "INSERT INTO auditRunResult (runId, format, body, domains) VALUES (?, 'json', ?, ?)",
+                       arguments: [runId, try compactEncoder.encode(members), try compactEncoder.encode(result.domains)])
     }
 
-    /// A recorded run's whole result, as it was reported; nil for runs recorded before results were kept.
-    public func result(runId: Int64) throws -> AuditResult? {
+    /// A recorded run's whole result, as it was reported; nil for runs recorded before results
+    /// were kept. Without `domains` the domains' evidence is not read (a smaller, quicker read).
+    public func result(runId: Int64, domains: Bool = true) throws -> AuditResult? {
         try reading { db in
-            guard let body = try Data.fetchOne(db, sql: "SELECT body FROM auditRunResult WHERE runId = ?", arguments: [runId]) else { return nil }
+            // Read from SQLite's own buffer (no copy of a blob that can be tens of megabytes),
+            // while the statement still holds it.
+            let rows = try Row.fetchCursor(db, sql: "SELECT body\(domains ? ", domains" : "") FROM auditRunResult WHERE runId = ?",
+                                           arguments: [runId])
+            guard let row = try rows.next(), let body = row.dataNoCopy(named: "body") else { return nil }
             let decoder = JSONDecoder()
             decoder.dateDecodingStrategy = .iso8601
+            decoder.userInfo[.stringInterner] = StringInterner()
             var result = try decoder.decode(AuditResult.self, from: body)
+            if domains, let stored = row.dataNoCopy(named: "domains") {
+                result.domains = try decoder.decode([DomainReport].self, from: stored)
+            }
             result.runId = runId
             return result
         }

@@ -53,6 +53,46 @@ final class ConsoleTests: XCTestCase {
         throw XCTSkip("no free port for the console")
     }
 
+    /// `users`: add (password from standard input, never printed), list, disable, enable, reset;
+    /// a short password, a duplicate or an unknown user is refused with exit 2.
+    func testUsersOnTheCommandLine() throws {
+        let site = try DemoSite.make(self, name: "console-users")
+        let first = try addUser(site, "jane.doe", role: "monitoring-officer", password: "a long enough passphrase")
+        func users(_ words: [String], stdin: String? = nil) throws -> CommandRun {
+            guard let stdin else { return try site.run(["users"] + words) }
+            let file = site.folder.appendingPathComponent("stdin-\(UUID().uuidString)")
+            try stdin.write(to: file, atomically: true, encoding: .utf8)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "exec \"$0\" \"$@\" < \"\(file.path)\"", Fixtures.executable.path, "users"] + words + ["--config", site.site.path]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let stdout = out.fileHandleForReading.readDataToEndOfFile()
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return CommandRun(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+        }
+        XCTAssertTrue(try users(["list"]).stdoutText.contains("jane.doe                 monitoring-officer  active"))
+        let short = try users(["add", "bob", "--role", "viewer"], stdin: "short\n")
+        XCTAssertEqual(short.status, 2); XCTAssertTrue(short.stderr.contains("at least 12 characters"), short.stderr)
+        let again = try users(["add", "jane.doe", "--role", "viewer"], stdin: "another long passphrase\n")
+        XCTAssertEqual(again.status, 2); XCTAssertTrue(again.stderr.contains("exists already"), again.stderr)
+        let odd = try users(["add", "jane doe<script>", "--role", "viewer"], stdin: "another long passphrase\n")
+        XCTAssertEqual(odd.status, 2)
+        XCTAssertEqual(try users(["disable", "jane.doe"]).status, 0)
+        XCTAssertTrue(try users(["list"]).stdoutText.contains("disabled"))
+        XCTAssertEqual(try users(["enable", "jane.doe"]).status, 0)
+        let reset = try users(["reset", "jane.doe"], stdin: "a new long passphrase\n")
+        XCTAssertEqual(reset.status, 0, reset.stderr)
+        let secret = try XCTUnwrap(reset.stdoutText.range(of: "secret=").map { String(reset.stdoutText[$0.upperBound...].prefix { $0 != "&" }) })
+        XCTAssertNotEqual(secret, first, "a reset gives a new one-time-code secret")
+        XCTAssertEqual(try users(["disable", "nobody"]).status, 2)
+        let badRole = try users(["add", "x.y", "--role", "admin"], stdin: "another long passphrase\n")
+        XCTAssertEqual(badRole.status, 2)
+    }
+
     /// Off the loopback only with TLS (or behind a named proxy); with TLS it serves HTTPS.
     func testServeRefusesTheNetworkWithoutTLSAndServesTLS() throws {
         let fixtures = try Fixtures.load()
