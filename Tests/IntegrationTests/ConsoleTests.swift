@@ -101,14 +101,14 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(open.status, 2)
         XCTAssertTrue(open.stderr.contains("0.0.0.0 is not a loopback address") && open.stderr.contains("console.tls"), open.stderr)
         let original = try String(contentsOf: site.site, encoding: .utf8)
-        try (original + "console: {behindProxy: true}\n").write(to: site.site, atomically: true, encoding: .utf8)
+        try (original + "\nconsole: {behindProxy: true}\n").write(to: site.site, atomically: true, encoding: .utf8)
         let proxy = try site.run(["serve"], ["--listen", "0.0.0.0:18080"])
         XCTAssertEqual(proxy.status, 2)
         XCTAssertTrue(proxy.stderr.contains("proxyAddress"), proxy.stderr)
         // The fixture's certificate names the fixture's own address.
         let ip = try XCTUnwrap(URL(string: fixtures.resolverURL)?.host)
         let ca = URL(fileURLWithPath: fixtures.caFile).deletingLastPathComponent()
-        try (original + "console: {tls: {certificate: \(ca.appendingPathComponent("doh.pem").path), key: \(ca.appendingPathComponent("doh.key").path)}}\n")
+        try (original + "\nconsole: {tls: {certificate: \(ca.appendingPathComponent("doh.pem").path), key: \(ca.appendingPathComponent("doh.key").path)}}\n")
             .write(to: site.site, atomically: true, encoding: .utf8)
         let (server, base) = try serve(site, host: ip, scheme: "https")
         defer { server.terminate(); server.waitUntilExit() }
