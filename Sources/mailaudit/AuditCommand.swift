@@ -172,20 +172,43 @@ struct AuditCommand: AsyncParsableCommand {
 
     /// Writes the four report files; each is written whole or not at all.
     private func write(_ result: AuditResult, to folder: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let files: [(String, Data)] = [
-                ("index.html", Data(HTMLReport.render(result).utf8)),
-                ("audit.json", try JSONOutput.encode(result)),
-                ("action-plan.csv", CSVActionPlan.file(result)),
-                ("summary.md", Data(MarkdownReport.render(result).utf8)),
-            ]
-            for (name, data) in files {
-                try data.write(to: URL(fileURLWithPath: folder).appendingPathComponent(name), options: .atomic)
-            }
-        } catch {
-            throw CommandFailure("cannot write the report into \(folder): \(error.localizedDescription)")
+        do { try ReportFiles.write(result, to: folder) } catch let failure as ReportFiles.Failure { throw CommandFailure(failure.description) }
+    }
+}
+
+/// `mailaudit report --run N`: a recorded run's four files again, from the result the register kept.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a recorded run's report files again, from the result the register kept.",
+        discussion: """
+        The register keeps each run's whole result (every Member's findings and every domain's \
+        evidence), so a past run's index.html, audit.json, action-plan.csv and summary.md can be \
+        written again as they were (the same bytes, for the same tool version). Runs recorded \
+        before results were kept (registers older than this version) cannot be.
+
+        Examples:
+          mailaudit report --run 12 --out reports/run-12 --config site.yaml
+          mailaudit report --run 12 --out reports/run-12-published --redact --config site.yaml
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+    @Option(name: .long, help: ArgumentHelp("The run's number (see mailaudit history).", valueName: "N")) var run: Int64
+    @Option(name: .long, help: ArgumentHelp("The folder to write the four files into (created if needed).", valueName: "dir")) var out: String
+    @Flag(name: .long, help: "Replace the names and addresses of Members without the authority's own accounts, as audit --redact does.")
+    var redact = false
+
+    func run() async throws {
+        let context = try SiteSupport.context(config)
+        guard var result = try context.register.result(runId: run) else {
+            let known = try context.register.runs().contains { $0.id == run }
+            throw CommandFailure(known ? "run #\(run) was recorded before the register kept whole results: its report cannot be written again"
+                                       : "no run #\(run) in \(context.site.registerFile) (see mailaudit history)")
         }
+        result.trend = (try? context.register.trend(endingWith: result)) ?? []
+        let shown = redact ? try Redaction.redact(result) : result
+        do { try ReportFiles.write(shown, to: out) } catch let failure as ReportFiles.Failure { throw CommandFailure(failure.description) }
+        print("Run #\(run) of \(ISO8601DateFormatter().string(from: result.generatedAt)): \(ReportFiles.names.map { "\(out)/\($0)" }.joined(separator: ", "))")
     }
 }
 

@@ -137,6 +137,22 @@ final class ReportReadersTests: XCTestCase {
         XCTAssertTrue(verbose.stdoutText.split(separator: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "mode: enforce" }, verbose.stdoutText)
     }
 
+    /// `report --run N` writes a past run's four files again, byte for byte, after later runs.
+    func testAPastRunIsWrittenAgainAsItWas() throws {
+        let (site, out) = try demoReport("rebuild")
+        let run = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("audit.json"))) as? [String: Any])?["runId"] as? Int)
+        XCTAssertEqual(try site.audit().run.status, 1, "a later run")
+        let again = site.folder.appendingPathComponent("again")
+        let rebuilt = try site.run(["report"], ["--run", "\(run)", "--out", again.path])
+        XCTAssertEqual(rebuilt.status, 0, rebuilt.stderr)
+        for name in ["index.html", "audit.json", "action-plan.csv", "summary.md"] {
+            XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent(name)), try Data(contentsOf: out.appendingPathComponent(name)), "\(name) differs")
+        }
+        let missing = try site.run(["report"], ["--run", "99", "--out", again.path])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("no run #99"), missing.stderr)
+    }
+
     func testTheCommitteeSummaryHasTheOrganisations() throws {
         let (_, out) = try demoReport("summary")
         let summary = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
