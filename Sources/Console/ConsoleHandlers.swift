@@ -175,9 +175,7 @@ extension ConsoleServer {
             return ConsolePages.page(layout("Compare runs", identity, body: ConsolePages.render("diff", ["from": from ?? "", "to": to ?? ""]),
                                             problem: "Give two recorded runs whose results are kept."), status: .badRequest)
         }
-        let previous = PreviousRun(id: from, at: earlier.generatedAt, entries: earlier.members.map { .init(id: $0.id, name: $0.name, verdict: $0.verdict) })
-        let changes = RunChanges.between(previous, and: later.members)
-        let body = "<p>From run #\(from) to run #\(to).</p>" + HTMLReportSections.changes(changes)
+        let body = RunDiffReport.fragment(RunDiff.between(earlier, later), all: false, links: .consolePages)
             + ConsolePages.render("diff", ["from": from, "to": to])
         return ConsolePages.page(layout("Compare runs #\(from) and #\(to)", identity, body: body))
     }

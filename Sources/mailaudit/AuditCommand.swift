@@ -212,6 +212,53 @@ struct ReportCommand: AsyncParsableCommand {
     }
 }
 
+/// `mailaudit diff A B`: two recorded runs compared Member by Member.
+struct DiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two recorded runs Member by Member: verdicts that moved and the controls that changed.",
+        discussion: """
+        Any two runs, not only adjacent ones: newly non-compliant, resolved, now excepted, other \
+        verdict changes, same verdict with controls changed, new and departed Members, each with the \
+        controls whose status changed. Unchanged Members are left out unless --all.
+
+        Examples:
+          mailaudit diff 3 12 --config site.yaml
+          mailaudit diff 3 12 --format html --config site.yaml > changes.html
+          mailaudit diff 3 12 --format json --all --config site.yaml
+        """)
+
+    enum DiffFormat: String, ExpressibleByArgument, CaseIterable { case text, html, json }
+
+    @Argument(help: ArgumentHelp("The earlier run's number.", valueName: "A")) var from: Int64
+    @Argument(help: ArgumentHelp("The later run's number.", valueName: "B")) var to: Int64
+    @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
+    @Option(name: .long, help: "text, html or json.") var format: DiffFormat = .text
+    @Flag(name: .long, help: "Show unchanged Members too.") var all = false
+
+    func run() async throws {
+        let context = try SiteSupport.context(config)
+        func load(_ id: Int64) throws -> AuditResult {
+            guard let result = try context.register.result(runId: id, domains: false) else {
+                let known = try context.register.runs().contains { $0.id == id }
+                throw CommandFailure(known ? "run #\(id) was recorded before the register kept whole results: it cannot be compared"
+                                           : "no run #\(id) in \(context.site.registerFile) (see mailaudit history)")
+            }
+            return result
+        }
+        let diff = RunDiff.between(try load(from), try load(to))
+        switch format {
+        case .text: FileHandle.standardOutput.write(Data(RunDiffReport.text(diff, all: all).utf8))
+        case .html: FileHandle.standardOutput.write(Data(RunDiffReport.page(diff, all: all).utf8))
+        case .json:
+            var shown = diff
+            shown.entries = diff.shown(all: all)
+            FileHandle.standardOutput.write(try JSONOutput.encode(shown))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        }
+    }
+}
+
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",

@@ -153,6 +153,25 @@ final class ReportReadersTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("no run #99"), missing.stderr)
     }
 
+    /// `diff A B`: verdicts that moved and the controls that changed; unchanged Members only with --all.
+    func testTwoRunsAreComparedMemberByMember() throws {
+        let (site, _) = try demoReport("diff")
+        let text = try site.run(["diff", "1", "2"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdoutText.contains("Resolved (3):"), text.stdoutText)
+        XCTAssertTrue(text.stdoutText.contains("  Cllr Sarah Mills: assessment-due → compliant; assessment.current not-present → pass"), text.stdoutText)
+        XCTAssertTrue(text.stdoutText.contains("Now excepted (1):\n  Tom Hargreaves: non-compliant → exception"), text.stdoutText)
+        XCTAssertTrue(text.stdoutText.contains("unchanged (shown with --all)"), text.stdoutText)
+        XCTAssertFalse(text.stdoutText.contains("Alex Carter"), "unchanged Members are left out")
+        let json = try site.run(["diff", "1", "2"], ["--format", "json", "--all"])
+        let entries = (try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])?["entries"] as? [[String: Any]] ?? []
+        XCTAssertEqual(entries.count, 22, "--all: every Member")
+        XCTAssertEqual(entries.first { $0["name"] as? String == "Alex Carter" }?["kind"] as? String, "unchanged")
+        let html = try site.run(["diff", "1", "2"], ["--format", "html"])
+        XCTAssertTrue(html.stdoutText.contains("Content-Security-Policy") && html.stdoutText.contains("<td data-label=\"Change\">Now excepted</td>"))
+        XCTAssertEqual(try site.run(["diff", "1", "9"]).status, 2)
+    }
+
     func testTheCommitteeSummaryHasTheOrganisations() throws {
         let (_, out) = try demoReport("summary")
         let summary = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
