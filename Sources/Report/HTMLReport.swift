@@ -46,19 +46,24 @@ public enum HTMLReport {
         body.append(HTMLReportSections.evidence(result.domains))
         body.append("</main>")
         body.append("<footer><p class=\"meta\">\(h(footer(result)))</p></footer>")
-        return """
+        return document(title: "Members' email accounts: assessment of \(day(result.asOf))", body: body.joined(separator: "\n"), script: true)
+    }
+
+    /// A self-contained page: the report's own style (and script), named in its CSP by hash.
+    static func document(title: String, body: String, script: Bool) -> String {
+        """
         <!DOCTYPE html>
         <html lang="en-GB">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
-        <title>Members' email accounts: assessment of \(day(result.asOf))</title>
+        <title>\(Escape.html(title))</title>
         <style>\(HTMLReportStyle.stylesheet)</style>
         </head>
         <body>
-        \(body.joined(separator: "\n"))
-        <script>\(HTMLReportStyle.script)</script>
+        \(body)
+        \(script ? "<script>\(HTMLReportStyle.script)</script>" : "")
         </body>
         </html>
         """

@@ -57,23 +57,8 @@ public enum RunDiffReport {
     }
 
     public static func page(_ diff: RunDiff, all: Bool) -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en-GB">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta http-equiv="Content-Security-Policy" content="\(HTMLReport.contentSecurityPolicy)">
-        <title>Members' email accounts: runs compared</title>
-        <style>\(HTMLReportStyle.stylesheet)</style>
-        </head>
-        <body>
-        <main>
-        <h1>Members' email accounts: runs compared</h1>
-        \(fragment(diff, all: all, links: .withinReport))
-        </main>
-        </body>
-        </html>
-        """
+        HTMLReport.document(title: "Members' email accounts: runs compared",
+                            body: "<main>\n<h1>Members' email accounts: runs compared</h1>\n\(fragment(diff, all: all, links: .withinReport))\n</main>",
+                            script: false)
     }
 }
