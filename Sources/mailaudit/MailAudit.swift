@@ -61,6 +61,6 @@ struct MailAudit: AsyncParsableCommand {
         directory or resolver that could not be read).
         """,
         version: ToolVersion.current,
-        subcommands: [AuditCommand.self, HistoryCommand.self, ReportCommand.self, DiffCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
+        subcommands: [AuditCommand.self, HistoryCommand.self, ReportCommand.self, DiffCommand.self, ConfigCommand.self, AssessCommand.self, ChecklistCommand.self, ExceptionsCommand.self,
                       RegisterCommand.self, MembersCommand.self, CheckDomainCommand.self, SPFCheckCommand.self, UsersCommand.self, ServeCommand.self])
 }

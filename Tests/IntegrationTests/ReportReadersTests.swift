@@ -172,6 +172,25 @@ final class ReportReadersTests: XCTestCase {
         XCTAssertEqual(try site.run(["diff", "1", "9"]).status, 2)
     }
 
+    /// `config check`: each part named with its result; exit 0 only when all are good.
+    func testConfigCheckNamesEachPart() throws {
+        let site = try DemoSite.make(self, name: "config-check")
+        let good = try site.run(["config", "check"])
+        XCTAssertEqual(good.status, 0, good.stdoutText + good.stderr)
+        for part in ["site", "policy", "baseline", "checklist", "personal webmail list", "site and policy together", "register", "directory"] {
+            XCTAssertTrue(good.stdoutText.contains("ok   \(part): "), "\(part):\n\(good.stdoutText)")
+        }
+        XCTAssertTrue(good.stdoutText.contains("22 Members read from"), good.stdoutText)
+        XCTAssertFalse(good.stdoutText.contains("FAIL"))
+        try String(contentsOf: site.site, encoding: .utf8)
+            .replacingOccurrences(of: DemoSite.root.appendingPathComponent("examples/demo-policy.yaml").path, with: "/nonexistent/policy.yaml")
+            .write(to: site.site, atomically: true, encoding: .utf8)
+        let bad = try site.run(["config", "check"])
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.stdoutText.contains("FAIL policy: /nonexistent/policy.yaml"), bad.stdoutText)
+        XCTAssertTrue(bad.stdoutText.contains("ok   directory"), "the other parts are still checked:\n\(bad.stdoutText)")
+    }
+
     func testTheCommitteeSummaryHasTheOrganisations() throws {
         let (_, out) = try demoReport("summary")
         let summary = try String(contentsOf: out.appendingPathComponent("summary.md"), encoding: .utf8)
