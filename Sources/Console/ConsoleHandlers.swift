@@ -79,7 +79,7 @@ extension ConsoleServer {
             let state = grant.revocation.map { "revoked by \(h($0.decidedBy)) on \(HTMLReport.day($0.decidedAt)): \(h($0.reason))" }
                 ?? (grant.isLive(at: now) ? "in force until \(HTMLReport.day(grant.expires))" : "ended on \(HTMLReport.day(grant.expires))")
             let revoke = grant.isLive(at: now) && identity.role == .monitoringOfficer
-                ? ConsolePages.render("revoke", ["id": grant.id, "csrf": identity.csrfToken, "path": HTMLReportSections.consolePath(member.id)]) : ""
+                ? ConsolePages.render("revoke", ["id": grant.id, "csrf": identity.csrfToken]) : ""
             return "<li><strong>#\(grant.id)</strong> (\(h(grant.scope))): \(h(grant.reason)) — decided by \(h(grant.decidedBy)) on \(HTMLReport.day(grant.decidedAt)); \(state)\(revoke)</li>"
         }
         body += "<section aria-labelledby=\"exceptions-h\"><h2 id=\"exceptions-h\">Exceptions</h2>"
@@ -129,7 +129,6 @@ extension ConsoleServer {
 
     func revoke(_ id: Int64, form: [String: [String]], identity: ConsoleIdentity, address: String) async throws -> Response {
         let now = Date()
-        let memberPath = form["member"]?.first ?? ""
         guard let grant = try site.register.exceptions().first(where: { $0.id == id }) else { return ConsolePages.plain(.notFound, "No exception #\(id).") }
         let reason = form["reason"]?.first?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         guard !reason.isEmpty, grant.isLive(at: now) else {
@@ -138,7 +137,6 @@ extension ConsoleServer {
         }
         _ = try site.register.revoke(id, reason: reason, decidedBy: "\(identity.username) (\(identity.role.label))", at: now)
         try site.register.log("exception-revoked", username: identity.username, address: address, detail: "#\(id): \(reason)", at: now)
-        _ = memberPath
         return try await memberPage(grant.memberId, identity: identity, notice: "Exception #\(id) revoked. The next audit no longer applies it.")
     }
 

@@ -132,7 +132,7 @@ enum ConsolePages {
         """,
         "revoke": """
         <form method="post" action="/exceptions/{{id}}/revoke" class="stacked">
-        <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="member" value="{{path}}">
+        <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="revoke-{{id}}">Reason for revoking #{{id}}</label>
         <input type="text" id="revoke-{{id}}" name="reason" required>
         <button type="submit">Revoke #{{id}}</button>

@@ -225,24 +225,32 @@ extension AuditRegister {
         public var lastSeenAt: Date
     }
 
-    /// The session behind a cookie, if it is still within both limits; it is touched (and an
-    /// expired one removed) in the same transaction.
+    /// The session behind a cookie, if it is still within both limits. Every request asks this,
+    /// so it is a read; the register is written only to remove an expired session or to note the
+    /// session's use, at most once a minute (the idle limit is then kept to within a minute).
     public func session(tokenHash: String, now: Date, idle: TimeInterval, absolute: TimeInterval) throws -> ConsoleSession? {
-        try writing("the session could not be read") { db in
-            guard let row = try Row.fetchOne(db, sql: """
+        let found: (session: ConsoleSession, disabled: Bool)? = try reading { db in
+            try Row.fetchOne(db, sql: """
                 SELECT consoleSession.*, consoleUser.role, consoleUser.disabled FROM consoleSession
                 JOIN consoleUser ON consoleUser.username = consoleSession.username WHERE tokenHash = ?
-                """, arguments: [tokenHash]) else { return nil }
-            let session = ConsoleSession(username: row["username"], role: row["role"], csrfToken: row["csrfToken"],
-                                         createdAt: row["createdAt"], lastSeenAt: row["lastSeenAt"])
-            let disabled: Bool = row["disabled"]
-            if disabled || now.timeIntervalSince(session.lastSeenAt) > idle || now.timeIntervalSince(session.createdAt) > absolute {
-                try db.execute(sql: "DELETE FROM consoleSession WHERE tokenHash = ?", arguments: [tokenHash])
-                return nil
+                """, arguments: [tokenHash]).map { row in
+                (ConsoleSession(username: row["username"], role: row["role"], csrfToken: row["csrfToken"],
+                                createdAt: row["createdAt"], lastSeenAt: row["lastSeenAt"]), row["disabled"])
             }
-            try db.execute(sql: "UPDATE consoleSession SET lastSeenAt = ? WHERE tokenHash = ?", arguments: [now, tokenHash])
-            return session
         }
+        guard let (session, disabled) = found else { return nil }
+        if disabled || now.timeIntervalSince(session.lastSeenAt) > idle || now.timeIntervalSince(session.createdAt) > absolute {
+            try writing("the expired session could not be removed") { db in
+                try db.execute(sql: "DELETE FROM consoleSession WHERE tokenHash = ?", arguments: [tokenHash])
+            }
+            return nil
+        }
+        if now.timeIntervalSince(session.lastSeenAt) > 60 {
+            try writing("the session's use could not be noted") { db in
+                try db.execute(sql: "UPDATE consoleSession SET lastSeenAt = ? WHERE tokenHash = ?", arguments: [now, tokenHash])
+            }
+        }
+        return session
     }
 
     public func endSession(tokenHash: String) throws {

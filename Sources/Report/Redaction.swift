@@ -32,8 +32,17 @@ public enum Redaction {
     struct Replacement {
         var text: String
         var with: String
-        /// Names parts are replaced as whole words with their case; addresses in any case.
-        var wholeWord: Bool
+        /// Name parts are replaced as whole words with their case (this expression, made once);
+        /// whole names and addresses in any case.
+        var wholeWord: NSRegularExpression?
+
+        init(text: String, with: String, wholeWord: Bool) {
+            self.text = text
+            self.with = with
+            self.wholeWord = wholeWord
+                ? try? NSRegularExpression(pattern: "(?<![\\p{L}\\p{N}])" + NSRegularExpression.escapedPattern(for: text) + "(?![\\p{L}\\p{N}])")
+                : nil
+        }
     }
 
     static func replacements(_ result: AuditResult) -> [Replacement] {
@@ -78,10 +87,8 @@ public enum Redaction {
 
     static func apply(_ replacements: [Replacement], to text: String) -> String {
         var out = text
-        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord ? [] : .caseInsensitive) != nil {
-            if replacement.wholeWord {
-                let pattern = "(?<![\\p{L}\\p{N}])" + NSRegularExpression.escapedPattern(for: replacement.text) + "(?![\\p{L}\\p{N}])"
-                guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
+        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord == nil ? .caseInsensitive : []) != nil {
+            if let expression = replacement.wholeWord {
                 out = expression.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
                                                           withTemplate: NSRegularExpression.escapedTemplate(for: replacement.with))
             } else {

@@ -39,7 +39,9 @@ public struct SiteContext: Sendable {
     }
 
     /// The Members as the directory gives them now.
-    public func readDirectory() async throws -> DirectoryRead {
+    public func readDirectory() async throws -> DirectoryRead { try await Self.readDirectory(site) }
+
+    public static func readDirectory(_ site: SiteConfiguration) async throws -> DirectoryRead {
         do { return try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw Failure(error.description) }
     }
 

@@ -104,9 +104,7 @@ struct UsersCommand: AsyncParsableCommand {
         }
     }
 
-    static func open(_ config: String) throws -> SiteContext {
-        do { return try SiteContext.open(config) } catch let failure as SiteContext.Failure { throw CommandFailure(failure.description) }
-    }
+    static func open(_ config: String) throws -> SiteContext { try SiteSupport.context(config) }
 
     static func make(_ username: String, _ password: String, _ context: SiteContext) throws -> ConsoleAccounts.Credentials {
         do {
@@ -195,8 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--listen takes host:port, e.g. 127.0.0.1:8080 (got \(listen))")
         }
         let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        let context: SiteContext
-        do { context = try SiteContext.open(config) } catch let failure as SiteContext.Failure { throw CommandFailure(failure.description) }
+        let context = try SiteSupport.context(config)
         let server: ConsoleServer
         do { server = try ConsoleServer(site: context, host: host, port: port) } catch let refusal as ConsoleServer.Refusal {
             throw CommandFailure(refusal.description)

@@ -18,12 +18,8 @@ enum SiteSupport {
 
     /// The site, its policy and its register, or one clear error.
     static func open(_ config: String) throws -> (SiteConfiguration, MemberEmailPolicy, AuditRegister) {
-        do {
-            let context = try SiteContext.open(config)
-            return (context.site, context.policy, context.register)
-        } catch let failure as SiteContext.Failure {
-            throw CommandFailure(failure.description)
-        }
+        let context = try context(config)
+        return (context.site, context.policy, context.register)
     }
 
     static func openRegister(_ site: SiteConfiguration) throws -> AuditRegister { try SiteContext.openRegister(site) }
@@ -37,7 +33,7 @@ enum SiteSupport {
     static func member(_ wanted: String, in read: DirectoryRead) throws -> Member { try SiteContext.member(wanted, in: read) }
 
     static func readDirectory(_ site: SiteConfiguration) async throws -> DirectoryRead {
-        do { return try await DirectoryReader.read(site.directory) } catch let error as DirectoryError { throw CommandFailure(error.description) }
+        try await SiteContext.readDirectory(site)
     }
 
     static func checkerKit(_ site: SiteConfiguration, policy: MemberEmailPolicy) throws -> DomainCheckerKit {
