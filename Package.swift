@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // System libraries from Debian: libcurl4-openssl-dev, libpsl-dev, libidn2-dev.
@@ -47,6 +48,9 @@ let package = Package(
             "Policy",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            // Stored run results are gzip-compressed (zlib, Debian's zlib1g).
+            .product(name: "CompressNIO", package: "compress-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .target(name: "Report", dependencies: [
             "MailDomain", "Directory", "Policy",

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What was read from the directory, and how.
-public struct DirectoryRead: Sendable {
+public struct DirectoryRead: Codable, Sendable {
     public var members: [Member]
     public var profile: DirectoryProfileKind
     /// The server URL or the LDIF file.

@@ -191,6 +191,9 @@ public struct AuditResult: Codable, Sendable {
     public var trend: [TrendPoint] = []
     /// Names and addresses of Members without a CPCA account were replaced (--redact).
     public var redacted = false
+    /// A replay (`audit --replay N`): run N's directory read and domain checks judged again
+    /// under the current policy, without the network. nil for an audit that checked.
+    public var replayOf: Int64?
 
     public init(generatedAt: Date, asOf: Date, backdated: Bool, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
                 domains: [DomainReport], changes: RunChanges?, warnings: [String]) {
@@ -214,7 +217,7 @@ public struct AuditResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, toolVersion, runId, notRecorded, generatedAt, asOf, backdated, policy, directory, summary, members, domains, changes,
-             exceptions, warnings, trend, redacted
+             exceptions, warnings, trend, redacted, replayOf
     }
 
     /// Reads an `audit.json` back (the counts in `summary` are worked out again from `members`).
@@ -236,6 +239,7 @@ public struct AuditResult: Codable, Sendable {
         warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
         trend = try container.decodeIfPresent([TrendPoint].self, forKey: .trend) ?? []
         redacted = try container.decodeIfPresent(Bool.self, forKey: .redacted) ?? false
+        replayOf = try container.decodeIfPresent(Int64.self, forKey: .replayOf)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -257,6 +261,7 @@ public struct AuditResult: Codable, Sendable {
         try container.encode(warnings, forKey: .warnings)
         try container.encode(trend, forKey: .trend)
         try container.encode(redacted, forKey: .redacted)
+        try container.encode(replayOf, forKey: .replayOf)
     }
 
     /// Anything but compliant or excepted means someone has to act.

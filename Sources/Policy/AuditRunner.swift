@@ -5,41 +5,67 @@ import MailDomain
 /// Runs the audit: classes every Member, checks each distinct mail domain once (concurrently,
 /// sharing one resolver and its cache), and judges every Member.
 public struct AuditRunner: Sendable {
+    public var judge: AuditJudge
+    public var checker: DomainChecker
+    public var concurrency: Int
+
+    public init(policy: MemberEmailPolicy, mfaGroup: String?, checker: DomainChecker, asOf: Date, generatedAt: Date = Date(), concurrency: Int) {
+        judge = AuditJudge(policy: policy, mfaGroup: mfaGroup, asOf: asOf, generatedAt: generatedAt)
+        self.checker = checker
+        self.concurrency = concurrency
+    }
+
+    public var backdated: Bool { judge.backdated }
+
+    public func run(_ directory: DirectoryRead, assessments: [AssessmentRecord], exceptions: [ExceptionGrant] = [],
+                    previous: PreviousRun?, warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
+        let reports = await checker.check(judge.domainsToCheck(directory), concurrency: concurrency, progress: progress)
+        return judge.judge(directory, domains: reports, assessments: assessments, exceptions: exceptions, previous: previous, warnings: warnings)
+    }
+}
+
+/// Judges every Member from the directory read and the domains' checks, however these were
+/// obtained: checked now (an audit) or as a recorded run found them (a replay).
+public struct AuditJudge: Sendable {
     public var policy: MemberEmailPolicy
     public var mfaGroup: String?
-    public var checker: DomainChecker
     /// The moment judged (now, or the end of an earlier day).
     public var asOf: Date
     /// When the run really happens.
     public var generatedAt: Date
-    public var concurrency: Int
 
-    public init(policy: MemberEmailPolicy, mfaGroup: String?, checker: DomainChecker, asOf: Date, generatedAt: Date = Date(), concurrency: Int) {
-        self.policy = policy; self.mfaGroup = mfaGroup; self.checker = checker; self.asOf = asOf; self.generatedAt = generatedAt
-        self.concurrency = concurrency
+    public init(policy: MemberEmailPolicy, mfaGroup: String?, asOf: Date, generatedAt: Date = Date()) {
+        self.policy = policy; self.mfaGroup = mfaGroup; self.asOf = asOf; self.generatedAt = generatedAt
     }
 
     /// Judged as of an earlier day than the run's own.
     public var backdated: Bool { asOf < generatedAt.addingTimeInterval(-60) }
 
-    public func run(_ directory: DirectoryRead, assessments: [AssessmentRecord], exceptions: [ExceptionGrant] = [],
-                    previous: PreviousRun?, warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
-        let classified = directory.members.map { member -> (Member, AccountClass, String?) in
+    private func classify(_ directory: DirectoryRead) -> [(Member, AccountClass, String?)] {
+        directory.members.map { member in
             let accountClass = policy.classifier.classify(member.effectiveAddress)
             let domain = AccountClassifier.domain(of: member.effectiveAddress).flatMap { try? DomainNames.asciiName($0) }
             return (member, accountClass, domain)
         }
+    }
+
+    /// The distinct mail domains the policy needs checked, in the directory's order.
+    public func domainsToCheck(_ directory: DirectoryRead) -> [String] {
         var distinct: [String] = []
         var seen: Set<String> = []
-        for (_, accountClass, domain) in classified where policy.needsDomainChecks(accountClass) {
+        for (_, accountClass, domain) in classify(directory) where policy.needsDomainChecks(accountClass) {
             if let domain, seen.insert(domain).inserted { distinct.append(domain) }
         }
-        let reports = await checker.check(distinct, concurrency: concurrency, progress: progress)
-        let byDomain = Dictionary(uniqueKeysWithValues: reports.map { ($0.asciiDomain, $0) })
+        return distinct
+    }
+
+    public func judge(_ directory: DirectoryRead, domains reports: [DomainReport], assessments: [AssessmentRecord],
+                      exceptions: [ExceptionGrant], previous: PreviousRun?, warnings: [String]) -> AuditResult {
+        let byDomain = Dictionary(reports.map { ($0.asciiDomain, $0) }, uniquingKeysWith: { first, _ in first })
         let engine = PolicyEngine(policy: policy, mfaGroup: mfaGroup, now: asOf)
         let grantsByMember = Dictionary(grouping: exceptions, by: \.memberId)
         let coverage = AssessmentCoverage(assessments, memberQuestions: policy.checklist.memberQuestionIDs, asOf: asOf)
-        let results = classified.map { member, accountClass, domain in
+        let results = classify(directory).map { member, accountClass, domain in
             engine.evaluate(member, accountClass: accountClass, domain: domain, domainReport: domain.flatMap { byDomain[$0] },
                             assessment: coverage.assessment(memberId: member.id, domain: domain), exceptions: grantsByMember[member.id] ?? [])
         }

@@ -1,3 +1,4 @@
+import Directory
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -115,6 +116,7 @@ public final class AuditRegister: Sendable {
             try makeAppendOnly(db, "auditRunMember", edited: "audit runs are never edited", deleted: "audit runs are never deleted")
         }
         registerConsoleMigrations(&migrator)
+        registerStoredResultMigrations(&migrator)
         return migrator
     }
 
@@ -212,20 +214,22 @@ public final class AuditRegister: Sendable {
         Export(runs: try runs(withMembers: true), exceptionDecisions: try exceptions(), assessments: try assessments())
     }
 
-    /// Stores a run and its Members' verdicts, all or nothing; returns the run's number.
+    /// Stores a run, its whole result, the directory read it judged and its Members' verdicts,
+    /// all or nothing; returns the run's number.
     @discardableResult
-    public func record(_ result: AuditResult) throws -> Int64 {
+    public func record(_ result: AuditResult, directory: DirectoryRead? = nil) throws -> Int64 {
         try writing("the run could not be recorded (nothing was written)") { db in
             try db.execute(sql: """
-                INSERT INTO auditRun (startedAt, asOf, backdated, toolVersion, policyFile, policyHash, directorySource, memberCount, summary)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO auditRun (startedAt, asOf, backdated, toolVersion, policyFile, policyHash, directorySource, memberCount, summary, replayOf)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [result.generatedAt, result.asOf, result.backdated, result.toolVersion, result.policy.file,
-                                 result.policy.sha256, result.directory.source, result.members.count, try Self.json(result.summary)])
+                                 result.policy.sha256, result.directory.source, result.members.count, try Self.json(result.summary),
+                                 result.replayOf])
             let runId = db.lastInsertedRowID
             var kept = result
             kept.runId = runId
             kept.notRecorded = nil
-            try Self.storeResult(kept, runId: runId, in: db)
+            try Self.storeResult(kept, directory: directory, runId: runId, in: db)
             for member in result.members {
                 let failing = member.findings.filter(\.isFailing).map(\.control)
                 let findings = member.findings.map { RunMember.FindingState(control: $0.control, required: $0.required, status: $0.status.rawValue) }
@@ -307,6 +311,8 @@ public final class AuditRegister: Sendable {
         public var directorySource: String
         public var memberCount: Int
         public var summary: [String: Int]
+        /// A recorded replay (`audit --replay N --record`): the run it judged again.
+        public var replayOf: Int64?
         /// Each Member's verdict (register export only).
         public var members: [RunMember]?
     }
@@ -324,7 +330,7 @@ public final class AuditRegister: Sendable {
                 let startedAt: Date = row["startedAt"]
                 return RunSummary(id: id, startedAt: startedAt, asOf: row["asOf"] ?? startedAt, backdated: row["backdated"],
                                   toolVersion: row["toolVersion"], policyHash: row["policyHash"], directorySource: row["directorySource"],
-                                  memberCount: row["memberCount"], summary: summary, members: members)
+                                  memberCount: row["memberCount"], summary: summary, replayOf: row["replayOf"], members: members)
             }
         }
     }

@@ -4,8 +4,8 @@ import MailDomain
 import Policy
 
 /// What the web console keeps in the register: its users, their sessions, an append-only log of
-/// sign-ins, failures and decisions, and each recorded run's whole result (so that any run's
-/// report can be shown again as it was).
+/// sign-ins, failures and decisions. (v6 also made the table of each run's whole result, see
+/// StoredResults.swift.)
 extension AuditRegister {
     static func registerConsoleMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v6: stored run results; console users, sessions and log") { db in
@@ -50,41 +50,6 @@ extension AuditRegister {
             }
             try makeAppendOnly(db, "auditRunResult", edited: "audit runs are never edited", deleted: "audit runs are never deleted")
             try makeAppendOnly(db, "consoleLog", edited: "the console log is append-only", deleted: "the console log is append-only")
-        }
-    }
-
-    static let compactEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
-
-    static func storeResult(_ result: AuditResult, runId: Int64, in db: Database) throws {
-        var members = result
-        members.domains = []
-        try db.execute(sql: "INSERT INTO auditRunResult (runId, format, body, domains) VALUES (?, 'json', ?, ?)",
-                       arguments: [runId, try compactEncoder.encode(members), try compactEncoder.encode(result.domains)])
-    }
-
-    /// A recorded run's whole result, as it was reported; nil for runs recorded before results
-    /// were kept. Without `domains` the domains' evidence is not read (a smaller, quicker read).
-    public func result(runId: Int64, domains: Bool = true) throws -> AuditResult? {
-        try reading { db in
-            // Read from SQLite's own buffer (no copy of a blob that can be tens of megabytes),
-            // while the statement still holds it.
-            let rows = try Row.fetchCursor(db, sql: "SELECT body\(domains ? ", domains" : "") FROM auditRunResult WHERE runId = ?",
-                                           arguments: [runId])
-            guard let row = try rows.next(), let body = row.dataNoCopy(named: "body") else { return nil }
-            let decoder = JSONDecoder()
-            decoder.dateDecodingStrategy = .iso8601
-            decoder.userInfo[.stringInterner] = StringInterner()
-            var result = try decoder.decode(AuditResult.self, from: body)
-            if domains, let stored = row.dataNoCopy(named: "domains") {
-                result.domains = try decoder.decode([DomainReport].self, from: stored)
-            }
-            result.runId = runId
-            return result
         }
     }
 

@@ -5,10 +5,11 @@ import Policy
 public enum AuditSummaryText {
     public static func render(_ result: AuditResult, reportFolder: String?) -> String {
         let day = String(ISO8601DateFormatter().string(from: result.asOf).prefix(10))
-        var lines = ["Audit of \(result.members.count) Members (\(TerminalText.sanitize(result.policy.organisation)))"
+        var lines = [(result.replayOf.map { "Replay of run #\($0): " } ?? "") + "Audit of \(result.members.count) Members (\(TerminalText.sanitize(result.policy.organisation)))"
                      + (result.backdated ? ", judged as of \(day) (backdated)" : "")
                      + (result.runId.map { ", run #\($0)" } ?? "")]
         if let notRecorded = result.notRecorded { lines.append("This run was not recorded: \(TerminalText.sanitize(notRecorded)).") }
+        if result.replayOf != nil, let notice = result.warnings.first { lines.append(TerminalText.sanitize(notice)) }
         for verdict in Verdict.allCases {
             lines.append("  \(verdict.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(result.summary[verdict.rawValue] ?? 0)")
         }

@@ -46,7 +46,9 @@ public enum HTMLReport {
         body.append(HTMLReportSections.evidence(result.domains))
         body.append("</main>")
         body.append("<footer><p class=\"meta\">\(h(footer(result)))</p></footer>")
-        return document(title: "Members' email accounts: assessment of \(day(result.asOf))", body: body.joined(separator: "\n"), script: true)
+        let title = result.replayOf.map { "Members' email accounts: replay of run #\($0), as of \(day(result.asOf))" }
+            ?? "Members' email accounts: assessment of \(day(result.asOf))"
+        return document(title: title, body: body.joined(separator: "\n"), script: true)
     }
 
     /// A self-contained page: the report's own style (and script), named in its CSP by hash.
@@ -91,6 +93,9 @@ public enum HTMLReport {
             ("Policy SHA-256", "<code>\(h(result.policy.sha256))</code>"),
             ("Tool", "mailaudit \(h(result.toolVersion))"),
         ]
+        if let replayOf = result.replayOf {
+            facts.insert(("Replay", "<strong>of run #\(replayOf)</strong>: its directory read and domain checks judged again under the policy below; nothing was checked again"), at: 1)
+        }
         if result.redacted {
             facts.append(("Redacted", "names and addresses of Members without a CPCA account are shown as initials and organisation"))
         }
@@ -100,7 +105,7 @@ public enum HTMLReport {
         return """
         <header>
         <a class="skip" href="#main">Skip to the report</a>
-        <h1>Members' email accounts: assessment</h1>
+        <h1>Members' email accounts: \(result.replayOf.map { "replay of run #\($0)" } ?? "assessment")</h1>
         <dl class="facts">\(facts.map { "<div><dt>\($0.0)</dt><dd>\($0.1)</dd></div>" }.joined())</dl>
         \(backdated)
         </header>

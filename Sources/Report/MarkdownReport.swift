@@ -7,7 +7,8 @@ public enum MarkdownReport {
         let day = { (date: Date) in ISO8601DateFormatter.string(from: date, timeZone: TimeZone(secondsFromGMT: 0)!, formatOptions: [.withFullDate]) }
         let generated = ISO8601DateFormatter().string(from: result.generatedAt)
         var out = [
-            "# Members' email accounts: assessment as of \(day(result.asOf))",
+            result.replayOf.map { "# Members' email accounts: replay of run #\($0), as of \(day(result.asOf))" }
+                ?? "# Members' email accounts: assessment as of \(day(result.asOf))",
             "",
             result.backdated
                 ? "Judged as of \(day(result.asOf)) (backdated: only the assessments and decisions recorded by the end of that day count); generated \(generated)."
@@ -21,6 +22,9 @@ public enum MarkdownReport {
         ]
         if let notRecorded = result.notRecorded {
             out.insert(contentsOf: ["> **This run was not recorded:** \(Escape.markdown(notRecorded)).", ""], at: 4)
+        }
+        if result.replayOf != nil, let notice = result.warnings.first {
+            out.insert(contentsOf: ["> **Replay:** \(Escape.markdown(notice))", ""], at: 4)
         }
         for verdict in Verdict.allCases { out.append("| \(verdict.rawValue) | \(result.summary[verdict.rawValue] ?? 0) |") }
         out.append("| **total** | **\(result.members.count)** |")

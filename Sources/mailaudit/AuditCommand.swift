@@ -28,6 +28,15 @@ struct AuditCommand: AsyncParsableCommand {
         backdated run is not recorded unless --record is given, and is never the run that later \
         audits compare with. A day in the future is refused.
 
+        --replay N asks what recorded run N would have said under the current policy ("what \
+        would last month's audit say under the new threshold?"): run N's directory read and its \
+        domains' checks, as the register kept them, are judged again at run N's moment with the \
+        current policy and the assessments and decisions recorded by then. Nothing is asked of \
+        the directory or the network. The domain checks keep the statuses run N found, so a \
+        changed threshold of a domain check counts from the next audit. Every output says it is \
+        a replay and shows what changed against run N. It is not recorded unless --record is \
+        given, and a recorded replay is never the run that later audits compare with.
+
         --redact is for papers that are published: in every output (the four files and what is \
         printed) the names and addresses of Members without one of the authority's own accounts \
         become initials and organisation ("Cllr D.B. (St Ives Town Council)", \
@@ -41,6 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
           mailaudit audit --config site.yaml --out reports/2026-11
           mailaudit audit --config site.yaml --format json > audit.json
           mailaudit audit --config site.yaml --as-of 2026-09-30 --out reports/as-of-september
+          mailaudit audit --config site.yaml --replay 12 --out reports/run-12-under-the-new-policy
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -63,15 +73,81 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not record this run in the register (a trial run).")
     var noRecord = false
 
-    @Flag(name: .long, help: "Record a backdated (--as-of) run too. It is kept in the history, never compared with.")
+    @Flag(name: .long, help: "Record a backdated (--as-of) run or a replay (--replay) too. It is kept in the history, never compared with.")
     var record = false
+
+    @Option(name: .long, help: ArgumentHelp("Judge recorded run N's directory read and domain checks again under the current policy, without the network (not recorded unless --record).", valueName: "N"))
+    var replay: Int64?
 
     func validate() throws {
         if noRecord && record { throw ValidationError("--record and --no-record cannot both be given") }
+        if replay != nil && asOf != nil { throw ValidationError("--replay judges the run's own moment: --as-of cannot be given with it") }
     }
 
     func run() async throws {
         let generatedAt = Date()
+        let judged: Judged
+        if let replay { judged = try replayed(replay, generatedAt: generatedAt) } else { judged = try await audited(generatedAt: generatedAt) }
+        var result = judged.result
+        let register = judged.register
+        // The run's number goes into every report, so the run is recorded first. A run that
+        // cannot be recorded is not thrown away: its reports are written with a banner, exit 2.
+        var recordingFailed = false
+        if noRecord {
+            result.notRecorded = "a trial run (--no-record)"
+        } else if let replay, !record {
+            result.notRecorded = "a replay of run #\(replay) (--replay without --record)"
+        } else if result.backdated && !record && replay == nil {
+            result.notRecorded = "a backdated run (--as-of without --record)"
+        } else {
+            do {
+                let reports = out.map { "the reports in \($0) were not all written" } ?? "nothing more was lost"
+                result.runId = try Interruption.shared.held({ try register.record(result, directory: judged.directory) }) { outcome in
+                    switch outcome {
+                    case .success(let id): return "mailaudit: interrupted: run #\(id) is recorded in the register; \(reports) (run the audit again for fresh ones)."
+                    case .failure: return "mailaudit: interrupted: this run could not be recorded, and its reports were not written."
+                    }
+                }
+            } catch let error as RegisterError {
+                result.notRecorded = error.description
+                recordingFailed = true
+            }
+        }
+        // The trend is a convenience: a register that cannot give it leaves the point of this run.
+        result.trend = (try? register.trend(endingWith: result)) ?? [TrendPoint(runId: result.runId, at: result.generatedAt, counts: result.summary)]
+        if result.runId == nil {
+            Interruption.shared.say("mailaudit: interrupted: this run is not recorded (\(result.notRecorded ?? "")) and its reports were not all written.")
+        }
+        // The register holds the run as it was; only what is written out is redacted.
+        let shown = redact ? try Redaction.redact(result) : result
+        if let out {
+            try write(shown, to: out)
+            Interruption.shared.say("mailaudit: interrupted after the reports were written to \(out); "
+                                    + (result.runId.map { "run #\($0) is recorded." } ?? "the run is not recorded."))
+        }
+        switch format {
+        case .json:
+            FileHandle.standardOutput.write(try JSONOutput.encode(shown))
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        case .text:
+            FileHandle.standardOutput.write(Data(AuditSummaryText.render(shown, reportFolder: out).utf8))
+        }
+        if recordingFailed {
+            throw CommandFailure("this run was not recorded: \(result.notRecorded ?? "")"
+                                 + (out.map { "; the reports in \($0) say so" } ?? ""))
+        }
+        if result.needsAction { throw ExitCode(1) }
+    }
+
+    /// What an audit judges: the result, the directory read behind it and the register it goes to.
+    private struct Judged {
+        var result: AuditResult
+        var directory: DirectoryRead
+        var register: AuditRegister
+    }
+
+    /// A live audit: the directory read now and every domain checked now.
+    private func audited(generatedAt: Date) async throws -> Judged {
         let asOfInstant = try asOfDate(now: generatedAt) ?? generatedAt
         let site: SiteConfiguration
         let policy: MemberEmailPolicy
@@ -114,51 +190,21 @@ struct AuditCommand: AsyncParsableCommand {
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver answered no question: no domain could be checked, so no verdicts are given")
         }
-        // The run's number goes into every report, so the run is recorded first. A run that
-        // cannot be recorded is not thrown away: its reports are written with a banner, exit 2.
-        var recordingFailed = false
-        if noRecord {
-            result.notRecorded = "a trial run (--no-record)"
-        } else if result.backdated && !record {
-            result.notRecorded = "a backdated run (--as-of without --record)"
-        } else {
-            do {
-                let reports = out.map { "the reports in \($0) were not all written" } ?? "nothing more was lost"
-                result.runId = try Interruption.shared.held({ try register.record(result) }) { outcome in
-                    switch outcome {
-                    case .success(let id): return "mailaudit: interrupted: run #\(id) is recorded in the register; \(reports) (run the audit again for fresh ones)."
-                    case .failure: return "mailaudit: interrupted: this run could not be recorded, and its reports were not written."
-                    }
-                }
-            } catch let error as RegisterError {
-                result.notRecorded = error.description
-                recordingFailed = true
-            }
+        return Judged(result: result, directory: read, register: register)
+    }
+
+    /// A replay: run N's directory read and domain checks from the register, no network.
+    private func replayed(_ runId: Int64, generatedAt: Date) throws -> Judged {
+        let context = try SiteSupport.context(config)
+        do {
+            let replay = try RunReplay.of(runId, in: context, generatedAt: generatedAt)
+            Interruption.shared.install()
+            return Judged(result: replay.result, directory: replay.directory, register: context.register)
+        } catch let failure as SiteContext.Failure {
+            throw CommandFailure(failure.description)
+        } catch let error as RegisterError {
+            throw CommandFailure(error.description)
         }
-        // The trend is a convenience: a register that cannot give it leaves the point of this run.
-        result.trend = (try? register.trend(endingWith: result)) ?? [TrendPoint(runId: result.runId, at: result.generatedAt, counts: result.summary)]
-        if result.runId == nil {
-            Interruption.shared.say("mailaudit: interrupted: this run is not recorded (\(result.notRecorded ?? "")) and its reports were not all written.")
-        }
-        // The register holds the run as it was; only what is written out is redacted.
-        let shown = redact ? try Redaction.redact(result) : result
-        if let out {
-            try write(shown, to: out)
-            Interruption.shared.say("mailaudit: interrupted after the reports were written to \(out); "
-                                    + (result.runId.map { "run #\($0) is recorded." } ?? "the run is not recorded."))
-        }
-        switch format {
-        case .json:
-            FileHandle.standardOutput.write(try JSONOutput.encode(shown))
-            FileHandle.standardOutput.write(Data("\n".utf8))
-        case .text:
-            FileHandle.standardOutput.write(Data(AuditSummaryText.render(shown, reportFolder: out).utf8))
-        }
-        if recordingFailed {
-            throw CommandFailure("this run was not recorded: \(result.notRecorded ?? "")"
-                                 + (out.map { "; the reports in \($0) say so" } ?? ""))
-        }
-        if result.needsAction { throw ExitCode(1) }
     }
 
     /// The end of the day given (today: now). A day after today is refused: nobody can judge it.
@@ -263,7 +309,14 @@ struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List past audit runs from the register, with their counts.",
-        discussion: "Example:\n  mailaudit history --config site.yaml")
+        discussion: """
+        Newest first, by when each run happened: its number (for report --run, diff and \
+        --replay), the real time, the day it judged ("the same day", a backdated day, or "replay \
+        of #N" for a recorded replay), the counts per verdict and the policy's SHA-256.
+
+        Example:
+          mailaudit history --config site.yaml
+        """)
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path"))
     var config: String
@@ -294,7 +347,8 @@ struct HistoryCommand: AsyncParsableCommand {
             var lines = ["Run  Recorded at           As of                   Members  Compliant  Non-compliant  Assessment due  Exception  Unknown  Policy"]
             for run in runs {
                 let counts = [Verdict.compliant, .nonCompliant, .assessmentDue, .exception, .unknown].map { run.summary[$0.rawValue] ?? 0 }
-                let asOf = run.backdated ? String(formatter.string(from: run.asOf).prefix(10)) + " (backdated)" : "the same day"
+                let asOf = run.replayOf.map { "replay of #\($0)" }
+                    ?? (run.backdated ? String(formatter.string(from: run.asOf).prefix(10)) + " (backdated)" : "the same day")
                 let when = formatter.string(from: run.startedAt).padding(toLength: 21, withPad: " ", startingAt: 0)
                 lines.append(String(format: "%-4lld ", run.id) + when + asOf.padding(toLength: 24, withPad: " ", startingAt: 0)
                              + String(format: "%7d  %9d  %13d  %14d  %9d  %7d  ", run.memberCount, counts[0], counts[1], counts[2],

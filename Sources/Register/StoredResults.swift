@@ -1,0 +1,114 @@
+import CompressNIO
+import Directory
+import Foundation
+import GRDB
+import MailDomain
+import NIOCore
+import Policy
+
+/// Each recorded run's whole result, kept so that its report can be written again as it was
+/// (`report --run`), compared with any other run (`diff`) and judged again under a later policy
+/// (`audit --replay`). Three parts, each gzip-compressed JSON: the Members' part of the result,
+/// the domains' checks with their evidence, and the directory read the run judged.
+extension AuditRegister {
+    /// How a stored result's parts are encoded. Rows written before v7 are plain JSON, without
+    /// the directory read.
+    enum ResultFormat: String {
+        case json
+        case gzippedJSON = "json.gz"
+    }
+
+    static func registerStoredResultMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7: compressed run results with the directory read; replays") { db in
+            try db.alter(table: "auditRunResult") { table in
+                table.add(column: "directory", .blob)            // the DirectoryRead judged; nil before v7
+            }
+            try db.alter(table: "auditRun") { table in
+                table.add(column: "replayOf", .integer).references("auditRun")   // a recorded replay of that run
+            }
+        }
+    }
+
+    static let compactEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    static func storeResult(_ result: AuditResult, directory: DirectoryRead?, runId: Int64, in db: Database) throws {
+        var members = result
+        members.domains = []
+        try db.execute(sql: "INSERT INTO auditRunResult (runId, format, body, domains, directory) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [runId, ResultFormat.gzippedJSON.rawValue,
+                                   try gzip(compactEncoder.encode(members)), try gzip(compactEncoder.encode(result.domains)),
+                                   try directory.map { try gzip(compactEncoder.encode($0)) }])
+    }
+
+    /// What a recorded run kept: its result and, from v7 on, the directory read it judged.
+    public struct StoredRun: Sendable {
+        public var result: AuditResult
+        public var directory: DirectoryRead?
+    }
+
+    /// A recorded run's whole result, as it was reported; nil for runs recorded before results
+    /// were kept. Without `domains` the domains' evidence is not read (a smaller, quicker read).
+    public func result(runId: Int64, domains: Bool = true) throws -> AuditResult? {
+        try stored(runId: runId, domains: domains, directory: false)?.result
+    }
+
+    /// A recorded run's result and directory read (nil for runs recorded before they were kept).
+    public func stored(runId: Int64, domains: Bool = true, directory: Bool = true) throws -> StoredRun? {
+        try reading { db in
+            // Read from SQLite's own buffer (no copy of a blob that can be megabytes), while the
+            // statement still holds it.
+            let columns = ["format", "body"] + (domains ? ["domains"] : []) + (directory ? ["directory"] : [])
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM auditRunResult WHERE runId = ?",
+                                           arguments: [runId])
+            guard let row = try rows.next(), let body = row.dataNoCopy(named: "body") else { return nil }
+            let formatName: String = row["format"]
+            guard let format = ResultFormat(rawValue: formatName) else {
+                throw RegisterError("\(path): run #\(runId) is stored as '\(formatName)', which this version cannot read (a newer mailaudit wrote it)")
+            }
+            let decoder = JSONDecoder()
+            decoder.dateDecodingStrategy = .iso8601
+            decoder.userInfo[.stringInterner] = StringInterner()
+            func decode<T: Decodable>(_ type: T.Type, _ data: Data, part: String) throws -> T {
+                do {
+                    return try decoder.decode(type, from: format == .gzippedJSON ? try Self.gunzip(data) : data)
+                } catch {
+                    throw RegisterError("\(path): run #\(runId)'s stored \(part) cannot be read: \(error)")
+                }
+            }
+            var result = try decode(AuditResult.self, body, part: "result")
+            if domains, let stored = row.dataNoCopy(named: "domains") {
+                result.domains = try decode([DomainReport].self, stored, part: "domain checks")
+            }
+            result.runId = runId
+            let read = try directory ? row.dataNoCopy(named: "directory").map { try decode(DirectoryRead.self, $0, part: "directory read") } : nil
+            return StoredRun(result: result, directory: read)
+        }
+    }
+
+    /// Bytes each run's stored result takes, compressed as kept (for the growth figures).
+    public func storedResultSizes() throws -> [(runId: Int64, bytes: Int)] {
+        try reading { db in
+            try Row.fetchAll(db, sql: """
+                SELECT runId, length(body) + length(domains) + coalesce(length(directory), 0) AS bytes FROM auditRunResult ORDER BY runId
+                """).map { ($0["runId"], $0["bytes"]) }
+        }
+    }
+
+    static func gzip(_ data: Data) throws -> Data {
+        var buffer = ByteBuffer(bytes: data)
+        let compressed = try buffer.compress(with: .gzip)
+        return Data(compressed.readableBytesView)
+    }
+
+    static func gunzip(_ data: Data) throws -> Data {
+        var buffer = ByteBuffer(bytes: data)
+        // A stored part is at most a few hundred megabytes however large the authority.
+        let plain = try buffer.decompress(with: .gzip, maxSize: 1 << 30)
+        return Data(plain.readableBytesView)
+    }
+}
