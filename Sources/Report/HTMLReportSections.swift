@@ -13,6 +13,8 @@ public enum HTMLReportSections {
     public enum MemberLinks: Sendable {
         case withinReport
         case consolePages
+        /// No link: a page that stands alone (the mailed report).
+        case none
     }
 
     private static func cell(_ label: String, _ content: String, sort: String? = nil) -> String {
@@ -27,6 +29,7 @@ public enum HTMLReportSections {
         switch links {
         case .withinReport: "<a href=\"#m-\(h(HTMLReport.anchor(member.id)))\">\(h(member.name))</a>"
         case .consolePages: "<a href=\"/members/\(h(consolePath(member.id)))\">\(h(member.name))</a>"
+        case .none: h(member.name)
         }
     }
 

@@ -33,10 +33,12 @@ public struct SiteConfiguration: Sendable {
     public var mfaGroup: String?
     public var checks = Checks()
     public var console = ConsoleSettings()
+    /// Where the report is mailed (`notify:`), if anywhere.
+    public var notify: NotifySettings?
 
     public static func load(_ file: String) throws -> SiteConfiguration {
         let root = try YAMLMapping.load(file: file)
-        try root.allowOnly(["directory", "policy", "register", "accounts", "checks", "console"])
+        try root.allowOnly(["directory", "policy", "register", "accounts", "checks", "console", "notify"])
         guard let directory = try root.mapping("directory") else {
             throw root.error("directory", "is required: where the Members are read from (ldif: or url:)")
         }
@@ -88,6 +90,9 @@ public struct SiteConfiguration: Sendable {
         }
         if let console = try root.mapping("console") {
             site.console = try ConsoleSettings.read(console)
+        }
+        if let notify = try root.mapping("notify") {
+            site.notify = try NotifySettings.read(notify, file: file)
         }
         return site
     }

@@ -42,9 +42,14 @@ struct AuditCommand: AsyncParsableCommand {
         become initials and organisation ("Cllr D.B. (St Ives Town Council)", \
         "(withheld)@gmail.com"). The register keeps the run as it was.
 
+        --notify mails the report to the recipients in site.yaml notify: (see the README, \
+        Running it every month), after the run is recorded and the reports are written; \
+        --print-mail prints that message instead of sending it.
+
         Exit codes, for cron: 0 every Member compliant or excepted; 1 anyone non-compliant, \
         assessment-due or unknown; 2 the audit could not run, or ran but could not be recorded \
-        (the reports are then written with a banner saying so).
+        (the reports are then written with a banner saying so); 3 the run is recorded and the \
+        reports are written, but the mail could not be sent (the server's reply is printed).
 
         Examples:
           mailaudit audit --config site.yaml --out reports/2026-11
@@ -76,12 +81,15 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Record a backdated (--as-of) run or a replay (--replay) too. It is kept in the history, never compared with.")
     var record = false
 
+    @OptionGroup var mail: NotifyOptions
+
     @Option(name: .long, help: ArgumentHelp("Judge recorded run N's directory read and domain checks again under the current policy, without the network (not recorded unless --record).", valueName: "N"))
     var replay: Int64?
 
     func validate() throws {
         if noRecord && record { throw ValidationError("--record and --no-record cannot both be given") }
         if replay != nil && asOf != nil { throw ValidationError("--replay judges the run's own moment: --as-of cannot be given with it") }
+        if mail.printMail && format == .json { throw ValidationError("--print-mail prints the message instead of the summary: it cannot be given with --format json") }
     }
 
     func run() async throws {
@@ -90,6 +98,7 @@ struct AuditCommand: AsyncParsableCommand {
         if let replay { judged = try replayed(replay, generatedAt: generatedAt) } else { judged = try await audited(generatedAt: generatedAt) }
         var result = judged.result
         let register = judged.register
+        let mailer = judged.mailer
         // The run's number goes into every report, so the run is recorded first. A run that
         // cannot be recorded is not thrown away: its reports are written with a banner, exit 2.
         var recordingFailed = false
@@ -129,12 +138,22 @@ struct AuditCommand: AsyncParsableCommand {
         case .json:
             FileHandle.standardOutput.write(try JSONOutput.encode(shown))
             FileHandle.standardOutput.write(Data("\n".utf8))
-        case .text:
+        case .text where !mail.printMail:
             FileHandle.standardOutput.write(Data(AuditSummaryText.render(shown, reportFolder: out).utf8))
+        case .text: break
         }
+        // Mail goes last: the run is recorded and the reports are written whatever the mail does.
+        let mailFailure = await mail.deliver(shown, reportFolder: out, with: mailer)
         if recordingFailed {
             throw CommandFailure("this run was not recorded: \(result.notRecorded ?? "")"
                                  + (out.map { "; the reports in \($0) say so" } ?? ""))
+        }
+        if let mailFailure {
+            let kept = (result.runId.map { "run #\($0) is recorded" } ?? "the run is not recorded") + (out.map { " and the reports are in \($0)" } ?? "")
+            let again = result.runId.map { "; send it again with: mailaudit report --run \($0) --out DIR --notify --config \(config)" } ?? ""
+            let said = "mailaudit: the report could not be mailed: \(mailFailure). Nothing else is lost: \(kept)\(again)\n"
+            FileHandle.standardError.write(Data(said.utf8))
+            throw ExitCode(3)
         }
         if result.needsAction { throw ExitCode(1) }
     }
@@ -144,6 +163,7 @@ struct AuditCommand: AsyncParsableCommand {
         var result: AuditResult
         var directory: DirectoryRead
         var register: AuditRegister
+        var mailer: ReportMailer?
     }
 
     /// A live audit: the directory read now and every domain checked now.
@@ -158,6 +178,7 @@ struct AuditCommand: AsyncParsableCommand {
         } catch let error as ConfigError {
             throw CommandFailure(error.description)
         }
+        let mailer = try mail.mailer(site)
         Interruption.shared.install()
         Interruption.shared.say("mailaudit: interrupted before the checks were done: nothing was recorded and no report was written; the register is as it was.")
         for warning in site.directory.warnings { FileHandle.standardError.write(Data("mailaudit: warning: \(warning)\n".utf8)) }
@@ -190,16 +211,17 @@ struct AuditCommand: AsyncParsableCommand {
         if statistics.httpRequests > 0 && statistics.answered == 0 {
             throw CommandFailure("the resolver answered no question: no domain could be checked, so no verdicts are given")
         }
-        return Judged(result: result, directory: read, register: register)
+        return Judged(result: result, directory: read, register: register, mailer: mailer)
     }
 
     /// A replay: run N's directory read and domain checks from the register, no network.
     private func replayed(_ runId: Int64, generatedAt: Date) throws -> Judged {
         let context = try SiteSupport.context(config)
+        let mailer = try mail.mailer(context.site)
         do {
             let replay = try RunReplay.of(runId, in: context, generatedAt: generatedAt)
             Interruption.shared.install()
-            return Judged(result: replay.result, directory: replay.directory, register: context.register)
+            return Judged(result: replay.result, directory: replay.directory, register: context.register, mailer: mailer)
         } catch let failure as SiteContext.Failure {
             throw CommandFailure(failure.description)
         } catch let error as RegisterError {
@@ -236,6 +258,7 @@ struct ReportCommand: AsyncParsableCommand {
         Examples:
           mailaudit report --run 12 --out reports/run-12 --config site.yaml
           mailaudit report --run 12 --out reports/run-12-published --redact --config site.yaml
+          mailaudit report --run 12 --out reports/run-12 --notify --config site.yaml   (mail it again)
         """)
 
     @Option(name: .long, help: ArgumentHelp("The site configuration.", valueName: "path")) var config: String
@@ -243,9 +266,11 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The folder to write the four files into (created if needed).", valueName: "dir")) var out: String
     @Flag(name: .long, help: "Replace the names and addresses of Members without the authority's own accounts, as audit --redact does.")
     var redact = false
+    @OptionGroup var mail: NotifyOptions
 
     func run() async throws {
         let context = try SiteSupport.context(config)
+        let mailer = try mail.mailer(context.site)
         guard var result = try context.register.result(runId: run) else {
             let known = try context.register.runs().contains { $0.id == run }
             throw CommandFailure(known ? "run #\(run) was recorded before the register kept whole results: its report cannot be written again"
@@ -254,7 +279,13 @@ struct ReportCommand: AsyncParsableCommand {
         result.trend = (try? context.register.trend(endingWith: result)) ?? []
         let shown = redact ? try Redaction.redact(result) : result
         do { try ReportFiles.write(shown, to: out) } catch let failure as ReportFiles.Failure { throw CommandFailure(failure.description) }
-        print("Run #\(run) of \(ISO8601DateFormatter().string(from: result.generatedAt)): \(ReportFiles.names.map { "\(out)/\($0)" }.joined(separator: ", "))")
+        if !mail.printMail {
+            print("Run #\(run) of \(ISO8601DateFormatter().string(from: result.generatedAt)): \(ReportFiles.names.map { "\(out)/\($0)" }.joined(separator: ", "))")
+        }
+        if let failure = await mail.deliver(shown, reportFolder: out, with: mailer) {
+            FileHandle.standardError.write(Data("mailaudit: the report could not be mailed: \(failure). The reports are in \(out).\n".utf8))
+            throw ExitCode(3)
+        }
     }
 }
 
