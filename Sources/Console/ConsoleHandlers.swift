@@ -147,7 +147,7 @@ extension ConsoleServer {
         let rows = runs.map { run -> String in
             let counts = Verdict.allCases.map { "\(HTMLReport.verdictLabels[$0]!) \(run.summary[$0.rawValue] ?? 0)" }.joined(separator: ", ")
             return "<tr><td data-label=\"Run\"><a href=\"/runs/\(run.id)\">#\(run.id)</a></td><td data-label=\"When\">\(Self.h(ISO8601DateFormatter().string(from: run.startedAt)))</td>"
-                + "<td data-label=\"As of\">\(run.backdated ? "\(HTMLReport.day(run.asOf)) (backdated)" : "the same day")</td><td data-label=\"Members\">\(run.memberCount)</td>"
+                + "<td data-label=\"As of\">\(run.replayOf.map { "replay of #\($0)" } ?? (run.backdated ? "\(HTMLReport.day(run.asOf)) (backdated)" : "the same day"))</td><td data-label=\"Members\">\(run.memberCount)</td>"
                 + "<td data-label=\"Verdicts\">\(counts)</td></tr>"
         }.joined()
         let latest = runs.first.map { String($0.id) } ?? "", earlier = runs.dropFirst().first.map { String($0.id) } ?? ""

@@ -19,32 +19,8 @@ public struct DirectoryConfiguration: Sendable {
         public var pageSize = 500
     }
 
-    /// Where a secret is read from: never the configuration itself, never the command line.
-    public enum SecretSource: Sendable, Equatable {
-        case environment(String)
-        case file(String)
-
-        public func read() throws -> String {
-            switch self {
-            case let .environment(name):
-                guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
-                    throw DirectoryError.configuration("the directory password is to come from the environment variable \(name), which is not set")
-                }
-                return value
-            case let .file(path):
-                // As ssh does with keys: a secret others can read is no longer a secret.
-                var info = stat()
-                if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
-                    throw DirectoryError.configuration("the directory password file \(path) can be read or changed by others (mode "
-                                                       + String(info.st_mode & 0o777, radix: 8) + "): chmod 600 it, owned by the user that runs mailaudit")
-                }
-                guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-                    throw DirectoryError.configuration("cannot read the directory password file \(path)")
-                }
-                return text.trimmingCharacters(in: .newlines)
-            }
-        }
-    }
+    /// Where the bind password is read from (shared with the mail server's password).
+    public typealias SecretSource = ConfigFile.SecretSource
 
     public var source: Source
     public var profile: DirectoryProfileKind?

@@ -1,3 +1,4 @@
+import ConfigFile
 import Foundation
 
 /// What was read from the directory, and how.
@@ -85,7 +86,11 @@ struct LDAPMemberSource {
         let connection = try LDAPConnection.open(server: source.server)
         defer { connection.close() }
         if let bindDN = source.bindDN, let secret = source.password {
-            try connection.bind(dn: bindDN, password: try secret.read())
+            let password: String
+            do { password = try secret.read("the directory password") } catch let unavailable as SecretSource.Unavailable {
+                throw DirectoryError.configuration(unavailable.description)
+            }
+            try connection.bind(dn: bindDN, password: password)
         }
         let detected = try detectProfile(connection)
         let profile = profile(configuration, detected: detected)

@@ -270,5 +270,5 @@ public struct AuditResult: Codable, Sendable {
 
 /// The tool's version: `mailaudit --version`, `toolVersion` in audit.json, the reports' footers.
 public enum ToolVersion {
-    public static let current = "0.10.0"
+    public static let current = "0.11.0"
 }

@@ -71,7 +71,7 @@ public enum HTMLReport {
         """
     }
 
-    /// "mailaudit 0.10.0 · run #12 · policy SHA-256 ab12…": where a reader finds the run again.
+    /// "mailaudit 0.11.0 · run #12 · policy SHA-256 ab12…": where a reader finds the run again.
     public static func footer(_ result: AuditResult) -> String {
         let run = result.runId.map { "run #\($0) in the register" } ?? "run not recorded"
         return "mailaudit \(result.toolVersion) · \(run) · policy SHA-256 \(result.policy.sha256.prefix(12))…"

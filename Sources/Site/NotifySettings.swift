@@ -81,22 +81,12 @@ public struct NotifySettings: Sendable, Equatable {
     /// The password, read when the mail is about to be sent; nil when no username is set.
     public func password() throws -> String? {
         guard username != nil else { return nil }
-        if let variable = passwordEnv {
-            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
-                throw ConfigError(file: file, line: nil, key: "notify.passwordEnv", message: "the environment variable \(variable) is not set")
-            }
-            return value
+        let source: SecretSource = passwordEnv.map { .environment($0) } ?? .file(passwordFile ?? "")
+        do {
+            return try source.read("the mail server's password")
+        } catch let unavailable as SecretSource.Unavailable {
+            throw ConfigError(file: file, line: nil, key: passwordEnv == nil ? "notify.passwordFile" : "notify.passwordEnv",
+                              message: unavailable.description)
         }
-        guard let passwordFile, let data = FileManager.default.contents(atPath: passwordFile) else {
-            throw ConfigError(file: file, line: nil, key: "notify.passwordFile", message: "\(passwordFile ?? ""): cannot be read")
-        }
-        // The first line is the password; a file written by `echo` ends with a newline.
-        let text = String(decoding: data, as: UTF8.self)
-        let first = String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-        guard !first.isEmpty else {
-            throw ConfigError(file: file, line: nil, key: "notify.passwordFile", message: "\(passwordFile): is empty")
-        }
-        return first
     }
 }

@@ -17,7 +17,8 @@ struct ConfigCommand: AsyncParsableCommand {
             abstract: "Read and validate site.yaml, the policy, its baseline, checklist and lists, open the register and read the directory.",
             discussion: """
             Says what each part is and whether it is good, one line each, without checking any mail \\
-            domain: for a new site, after an edit, or before the monthly timer runs. Exit 0 only when \\
+            domain and without sending mail (notify: is checked for its password): for a new site, \\
+            after an edit, or before the monthly timer runs. Exit 0 only when \\
             every part is good, else 2 (the first problem of each part is named with its file, line and key).
 
             Example:
@@ -67,6 +68,18 @@ struct ConfigCommand: AsyncParsableCommand {
                     + (read.warnings.isEmpty ? "" : " (\(read.warnings.count) warning\(read.warnings.count == 1 ? "" : "s"): \(read.warnings.joined(separator: "; ")))"))
             } catch {
                 say(false, "directory", "\(error)")
+            }
+            // The mail settings: the password is found and readable; nothing is sent.
+            if let notify = site.notify {
+                do {
+                    let password = try notify.password()
+                    let recipients = notify.recipients.count
+                    say(true, "notify", "\(notify.server), \(recipients) recipient\(recipients == 1 ? "" : "s"), when: \(notify.when.rawValue)"
+                        + (password == nil ? ", no authentication" : ", the password found (\(notify.passwordEnv.map { "$\($0)" } ?? notify.passwordFile ?? ""))")
+                        + "; nothing sent (audit --print-mail shows the message)")
+                } catch {
+                    say(false, "notify", "\(error)")
+                }
             }
             if failures > 0 {
                 FileHandle.standardError.write(Data("mailaudit: \(failures) part\(failures == 1 ? "" : "s") of the configuration \(failures == 1 ? "is" : "are") not good\n".utf8))

@@ -206,7 +206,7 @@ final class NotifyTests: XCTestCase {
         let (unset, _) = try self.site("notify-unset", password: "MAILAUDIT_TEST_UNSET_PASSWORD")
         let refused = try unset.run(["audit"], ["--notify"])
         XCTAssertEqual(refused.status, 2)
-        XCTAssertTrue(refused.stderr.contains("notify.passwordEnv") && refused.stderr.contains("MAILAUDIT_TEST_UNSET_PASSWORD is not set"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("notify.passwordEnv") && refused.stderr.contains("MAILAUDIT_TEST_UNSET_PASSWORD, which is not set"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: unset.register.path), "no run was made")
         // --notify without notify: in site.yaml is a usage error.
         let plain = try DemoSite.make(self, name: "notify-none")
