@@ -48,7 +48,7 @@ final class PackagingTests: XCTestCase {
         let dpkgDeb = URL(fileURLWithPath: "/usr/bin/dpkg-deb"), dpkg = URL(fileURLWithPath: "/usr/bin/dpkg")
         let contents = try CommandRun.run(dpkgDeb, ["-c", deb])
         XCTAssertEqual(contents.status, 0, contents.stderr)
-        for path in ["./usr/bin/mailaudit", "./usr/share/man/man1/mailaudit.1.gz", "./usr/share/man/man1/mailaudit-audit.1.gz",
+        for path in ["./usr/bin/mailaudit", "./usr/share/man/man1/mailaudit.1.gz", "./usr/share/man/man1/mailaudit.audit.1.gz",
                      "./usr/share/bash-completion/completions/mailaudit", "./usr/share/zsh/site-functions/_mailaudit",
                      "./usr/share/fish/vendor_completions.d/mailaudit.fish", "./lib/systemd/system/mailaudit-audit.service",
                      "./lib/systemd/system/mailaudit-audit.timer", "./etc/mailaudit/site.yaml",
@@ -71,10 +71,12 @@ final class PackagingTests: XCTestCase {
         let help = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["-i", "/usr/bin/mailaudit", "audit", "--help"])
         XCTAssertEqual(help.status, 0, help.stderr)
         XCTAssertTrue(help.stdoutText.contains("--replay") && help.stdoutText.contains("--notify"))
-        let manual = try CommandRun.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "zcat /usr/share/man/man1/mailaudit-audit.1.gz"])
-        XCTAssertTrue(manual.stdoutText.contains(".TH") && manual.stdoutText.contains("replay"), "a man page for the audit command")
+        let manual = try CommandRun.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "zcat /usr/share/man/man1/mailaudit.audit.1.gz"])
+        XCTAssertTrue(manual.stdoutText.contains(".Dt MAILAUDIT.AUDIT 1") && manual.stdoutText.contains("replay"), "an mdoc page for the audit command")
         let user = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/getent"), ["passwd", "mailaudit"])
         XCTAssertEqual(user.status, 0, "the system user is made")
+        let state = try FileManager.default.attributesOfItem(atPath: "/var/lib/mailaudit")
+        XCTAssertEqual(state[.ownerAccountName] as? String, "mailaudit", "the register's folder belongs to the user")
         let verify = try CommandRun.run(URL(fileURLWithPath: "/usr/bin/systemd-analyze"), ["verify", "--man=no", "/lib/systemd/system/mailaudit-audit.service",
                                                                                             "/lib/systemd/system/mailaudit-audit.timer"])
         XCTAssertEqual(verify.status, 0, verify.stderr)
