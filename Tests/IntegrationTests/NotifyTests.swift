@@ -198,6 +198,11 @@ final class NotifyTests: XCTestCase {
         XCTAssertTrue(preview.stdoutText.contains("--- text/plain ---") && preview.stdoutText.contains("--- text/html ---"))
         XCTAssertTrue(preview.stdoutText.contains("--- attachment summary.md (text/markdown; charset=utf-8,"))
         XCTAssertTrue(preview.stderr.contains("--print-mail: nothing was sent"), preview.stderr)
+        // --redact: the mail is redacted as the reports are.
+        let redacted = try site.run(["audit"], ["--print-mail", "--no-record", "--redact"])
+        XCTAssertTrue(preview.stdoutText.contains("Linda Shaw"))
+        XCTAssertFalse(redacted.stdoutText.contains("Linda Shaw") || redacted.stdoutText.contains("linda.shaw"), "an outside Member withheld")
+        XCTAssertTrue(redacted.stdoutText.contains("Cllr L.S."), redacted.stdoutText)
         Thread.sleep(forTimeInterval: 1)
         XCTAssertEqual(try inbox(submission), before, "nothing sent")
 
