@@ -59,11 +59,23 @@ public struct DomainChecker: Sendable {
     /// Checks many domains with at most `concurrency` in progress at once, in input order.
     public func check(_ domains: [String], concurrency: Int,
                       progress: (@Sendable (Int, Int) -> Void)? = nil) async -> [DomainReport] {
-        var reports = [DomainReport?](repeating: nil, count: domains.count)
+        var reports: [DomainReport] = []
+        reports.reserveCapacity(domains.count)
+        await check(domains, concurrency: concurrency, progress: progress) { reports.append($0) }
+        return reports
+    }
+
+    /// The same, handing each report to `each` in input order as soon as those before it are
+    /// done, so that a long list's reports need not all be held at once: only those finished
+    /// ahead of a slower one wait.
+    public func check(_ domains: [String], concurrency: Int, progress: (@Sendable (Int, Int) -> Void)? = nil,
+                      each: (DomainReport) -> Void) async {
         if !domains.isEmpty { progress?(0, domains.count) }   // said at once, before the first answer
         await withTaskGroup(of: (Int, DomainReport).self) { group in
             var next = 0
             var done = 0
+            var waiting: [Int: DomainReport] = [:]
+            var nextToHandOver = 0
             func launch() {
                 guard next < domains.count else { return }
                 let index = next
@@ -72,12 +84,15 @@ public struct DomainChecker: Sendable {
             }
             for _ in 0..<max(1, concurrency) { launch() }
             for await (index, report) in group {
-                reports[index] = report
+                waiting[index] = report
+                while let ready = waiting.removeValue(forKey: nextToHandOver) {
+                    each(ready)
+                    nextToHandOver += 1
+                }
                 done += 1
                 progress?(done, domains.count)
                 launch()
             }
         }
-        return reports.map { $0! }
     }
 }

@@ -96,18 +96,28 @@ struct CheckDomainCommand: AsyncParsableCommand {
                                              runDeadline: network.runDeadline, concurrency: concurrency))
         defer { kit.shutdown() }
         let started = ContinuousClock.now
-        let reports = await kit.checker.check(inputs, concurrency: concurrency,
-                                              progress: inputs.count > 1 ? kit.progressReporter() : nil)
+        // Each domain is written as soon as those before it are: a long list is never held whole.
+        let output = FileHandle.standardOutput
+        var json = JSONOutput.ArrayWriter { output.write($0) }
+        let text = DomainReportText(colour: color == .always || (color == .auto && isatty(STDOUT_FILENO) == 1), verbose: verbose)
+        var written = 0
+        var encodingFailure: Error?
+        await kit.checker.check(inputs, concurrency: concurrency, progress: inputs.count > 1 ? kit.progressReporter() : nil) { report in
+            switch format {
+            case .json:
+                do { try json.append(report) } catch { encodingFailure = encodingFailure ?? error }
+            case .text:
+                output.write(Data(((written == 0 ? "" : "\n") + text.render(report)).utf8))
+            }
+            written += 1
+        }
+        if format == .json {
+            json.finish()
+            output.write(Data("\n".utf8))
+        }
+        if let encodingFailure { throw CommandFailure("the results could not be written as JSON: \(encodingFailure)") }
         let statistics = await kit.resolver.statistics
 
-        switch format {
-        case .json:
-            FileHandle.standardOutput.write(try JSONOutput.encode(reports))
-            FileHandle.standardOutput.write(Data("\n".utf8))
-        case .text:
-            let colour = color == .always || (color == .auto && isatty(STDOUT_FILENO) == 1)
-            FileHandle.standardOutput.write(Data(DomainReportText(colour: colour, verbose: verbose).render(reports).utf8))
-        }
         if stats {
             let elapsed = ContinuousClock.now - started
             let line = "domains: \(inputs.count); elapsed: \(elapsed); questions: \(statistics.questions); "

@@ -1,4 +1,6 @@
 import Foundation
+import MailDomain
+import Report
 import XCTest
 
 /// The `check-domain` command as a user runs it: arguments, exit codes and the JSON contract.
@@ -40,6 +42,24 @@ final class CheckDomainCommandTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The array is written domain by domain as each is done (in input order), and is the same
+    /// bytes the encoder writes for the whole array; the text form likewise, block by block.
+    func testStreamedOutputIsTheWholeArraysBytesInOrder() throws {
+        let fixtures = try Fixtures.load()
+        let domains = ["good.test", "slow.test", "m365.test", "hostile.test", "nomx.test"] + (0..<min(fixtures.bulkDomains, 12)).map { String(format: "bulk%03d.test", $0) }
+        let run = try CommandRun.mailaudit(["check-domain", "--format", "json", "--dns-timeout", "1", "--concurrency", "4"] + arguments(fixtures) + domains)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let reports = try decoder.decode([DomainReport].self, from: run.stdout)
+        XCTAssertEqual(reports.map(\.domain), domains, "in input order, whatever order they finished in")
+        XCTAssertEqual(String(decoding: try JSONOutput.encode(reports), as: UTF8.self) + "\n", run.stdoutText)
+        // The text form, block by block, over the domains whose results do not depend on timing.
+        let steady = domains.filter { $0 != "slow.test" }
+        let text = try CommandRun.mailaudit(["check-domain", "--color", "never", "--dns-timeout", "1"] + arguments(fixtures) + steady)
+        XCTAssertEqual(text.stdoutText, DomainReportText(colour: false, verbose: false).render(reports.filter { $0.domain != "slow.test" }))
     }
 
     func testFileOfDomainsAndTextOutputIsEscaped() throws {
