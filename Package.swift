@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "mailaudit",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mailaudit", targets: ["mailaudit"]),
     ],
@@ -92,5 +92,5 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

@@ -10,6 +10,10 @@ private let curlGlobalInit: Void = { curl_global_init(mailaudit_curl_global_defa
 /// simply `await perform(_:)`. HTTP/2 multiplexing lets many transfers to the same host share
 /// a connection. Call `shutdown()` when finished: the transfer thread keeps the client alive
 /// until then.
+///
+/// At the C boundary: the multi handle is touched only by the transfer thread (and
+/// `curl_multi_wakeup`, which libcurl allows from any thread); `lock` guards every mutable field
+/// shared with callers (`waiting`, `running`, `stopping` and the failure counts).
 public final class CurlClient: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()

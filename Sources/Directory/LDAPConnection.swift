@@ -74,6 +74,8 @@ final class LDAPConnection {
     /// own, and given up on (with that thread left to the process's exit) after the network
     /// time-out twice over.
     static func open(server: LDAPServer) throws -> LDAPConnection {
+        // At the C boundary (libldap's connect, on a thread of its own): `result` is written
+        // before `done` is signalled and read only after it is waited for, or never.
         final class Outcome: @unchecked Sendable { var result: Result<LDAPConnection, Error>? }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)

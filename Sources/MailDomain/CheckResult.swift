@@ -1,5 +1,6 @@
 import DoH
 import Foundation
+import Synchronization
 
 public enum CheckStatus: String, Codable, Sendable, CaseIterable {
     case pass, fail, warn
@@ -90,23 +91,18 @@ public struct DomainReport: Codable, Sendable {
 
 /// Collects the evidence of one check as it runs. Checks that run parts concurrently give each
 /// part its own log and merge them.
-public final class EvidenceLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var entries: [Evidence] = []
+public final class EvidenceLog: Sendable {
+    private let entries = Mutex<[Evidence]>([])
 
     public init() {}
 
     public func add(_ evidence: Evidence) {
-        lock.lock(); defer { lock.unlock() }
-        entries.append(evidence)
+        entries.withLock { $0.append(evidence) }
     }
 
     public func add(_ lookup: DNSLookup) { add(Evidence(lookup)) }
 
-    public var all: [Evidence] {
-        lock.lock(); defer { lock.unlock() }
-        return entries
-    }
+    public var all: [Evidence] { entries.withLock { $0 } }
 }
 
 /// A resolver that keeps every answer it passes on as a check's evidence, each question once:
@@ -127,13 +123,9 @@ struct EvidenceRecordingResolver: DNSResolving {
         return answer
     }
 
-    private final class AskedQuestions: @unchecked Sendable {
-        private let lock = NSLock()
-        private var seen: Set<String> = []
-        func isNew(_ key: String) -> Bool {
-            lock.lock(); defer { lock.unlock() }
-            return seen.insert(key).inserted
-        }
+    private final class AskedQuestions: Sendable {
+        private let seen = Mutex<Set<String>>([])
+        func isNew(_ key: String) -> Bool { seen.withLock { $0.insert(key).inserted } }
     }
 }
 

@@ -50,6 +50,9 @@ public enum DomainNames {
 
 /// The organisational domain (RFC 7489 3.2) from the Public Suffix List, through libpsl. The
 /// list is the system's newest (Debian's `publicsuffix` package), else libpsl's built-in one.
+///
+/// At the C boundary: the libpsl context is loaded once and only read after that (libpsl's
+/// look-ups do not change it), so threads may share it without a lock.
 public final class OrganizationalDomain: @unchecked Sendable {
     public static let shared = OrganizationalDomain()
     private let context: OpaquePointer?

@@ -25,7 +25,7 @@ public struct SPFEvaluation: Sendable, Equatable {
     public var ptrTerms: [String]
 }
 
-public final class SPFEngine: @unchecked Sendable {
+public final class SPFEngine: Sendable {
     private let resolver: DNSResolving
     private let maxLookups: Int
     private let maxVoidLookups: Int

@@ -1,5 +1,6 @@
 import Directory
 import Foundation
+import Synchronization
 import MailDomain
 
 /// Exactly one per Member.
@@ -65,18 +66,18 @@ public struct Finding: Codable, Sendable, Equatable {
 }
 
 /// Gives back one stored copy of each equal string (see `Finding.init(from:)`).
-public final class StringInterner: @unchecked Sendable {
-    // Guards `strings`: one decoder may call from any thread.
-    private let lock = NSLock()
-    private var strings: Set<String> = []
+public final class StringInterner: Sendable {
+    // One decoder may call from any thread.
+    private let strings = Mutex<Set<String>>([])
 
     public init() {}
 
     public func intern(_ text: String) -> String {
-        lock.lock(); defer { lock.unlock() }
-        if let stored = strings.firstIndex(of: text) { return strings[stored] }
-        strings.insert(text)
-        return text
+        strings.withLock { strings in
+            if let stored = strings.firstIndex(of: text) { return strings[stored] }
+            strings.insert(text)
+            return text
+        }
     }
 }
 

@@ -65,7 +65,7 @@ extension AuditRegister {
             let columns = ["format", "body"] + (domains ? ["domains"] : []) + (directory ? ["directory"] : [])
             let rows = try Row.fetchCursor(db, sql: "SELECT \(columns.joined(separator: ", ")) FROM auditRunResult WHERE runId = ?",
                                            arguments: [runId])
-            guard let row = try rows.next(), let body = row.dataNoCopy(named: "body") else { return nil }
+            guard let row = try rows.next() else { return nil }
             let formatName: String = row["format"]
             guard let format = ResultFormat(rawValue: formatName) else {
                 throw RegisterError("\(path): run #\(runId) is stored as '\(formatName)', which this version cannot read (a newer mailaudit wrote it)")
@@ -80,12 +80,14 @@ extension AuditRegister {
                     throw RegisterError("\(path): run #\(runId)'s stored \(part) cannot be read: \(error)")
                 }
             }
-            var result = try decode(AuditResult.self, body, part: "result")
-            if domains, let stored = row.dataNoCopy(named: "domains") {
-                result.domains = try decode([DomainReport].self, stored, part: "domain checks")
+            guard var result = try row.withUnsafeData(named: "body", { try $0.map { try decode(AuditResult.self, $0, part: "result") } }) else {
+                return nil
+            }
+            if domains, let stored = try row.withUnsafeData(named: "domains", { try $0.map { try decode([DomainReport].self, $0, part: "domain checks") } }) {
+                result.domains = stored
             }
             result.runId = runId
-            let read = try directory ? row.dataNoCopy(named: "directory").map { try decode(DirectoryRead.self, $0, part: "directory read") } : nil
+            let read = directory ? try row.withUnsafeData(named: "directory") { try $0.map { try decode(DirectoryRead.self, $0, part: "directory read") } } : nil
             return StoredRun(result: result, directory: read)
         }
     }

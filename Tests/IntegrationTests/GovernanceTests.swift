@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 /// The verdicts a Monitoring Officer acts on, through the real fixtures (the demo directory as
@@ -174,18 +175,14 @@ final class GovernanceTests: XCTestCase {
     func testTwoAuditsAtOnceAreBothRecorded() throws {
         let site = try DemoSite.make(self, name: "two-at-once")
         XCTAssertLessThanOrEqual(try site.audit().run.status, 1, "the register exists")
-        let group = DispatchGroup()
-        var statuses: [Int32] = [0, 0]
-        let lock = NSLock()
-        for index in 0..<2 {
-            DispatchQueue.global().async(group: group) {
-                let out = site.folder.appendingPathComponent("report-\(index)")
-                let status = (try? site.audit(["--out", out.path]).run.status) ?? -1
-                lock.lock(); statuses[index] = status; lock.unlock()
-            }
+        let statuses = Mutex<[Int32]>([0, 0])
+        DispatchQueue.concurrentPerform(iterations: 2) { index in
+            let out = site.folder.appendingPathComponent("report-\(index)")
+            let status = (try? site.audit(["--out", out.path]).run.status) ?? -1
+            statuses.withLock { $0[index] = status }
         }
-        group.wait()
-        XCTAssertEqual(statuses.filter { $0 <= 1 && $0 >= 0 }.count, 2, "\(statuses)")
+        let finished = statuses.withLock { $0 }
+        XCTAssertEqual(finished.filter { $0 <= 1 && $0 >= 0 }.count, 2, "\(finished)")
         XCTAssertTrue(try sqlite(site, "SELECT count(*) FROM auditRun").stdoutText.contains("[(3,)]"))
         for index in 0..<2 {
             XCTAssertTrue(FileManager.default.fileExists(atPath: site.folder.appendingPathComponent("report-\(index)/index.html").path))
