@@ -104,6 +104,9 @@ public struct MemberResult: Codable, Sendable {
     public var exception: ExceptionNote?
     /// The 10-minute assessment that covers the Member's organisation (external accounts).
     public var assessment: AssessmentRecord?
+
+    /// Anything but compliant or excepted: someone has to act.
+    public var needsAction: Bool { verdict != .compliant && verdict != .exception }
 }
 
 /// What changed since the previous run in the register.
@@ -196,6 +199,14 @@ public struct AuditResult: Codable, Sendable {
     /// under the current policy, without the network. nil for an audit that checked.
     public var replayOf: Int64?
 
+    /// How a replay's notice begins: it is the first of its warnings, so audit.json carries it.
+    public static let replayNoticeOpening = "This is a replay of run #"
+
+    /// A replay's notice (what was judged again, and what was not), shown on every output.
+    public var replayNotice: String? {
+        replayOf == nil ? nil : warnings.first { $0.hasPrefix(Self.replayNoticeOpening) }
+    }
+
     public init(generatedAt: Date, asOf: Date, backdated: Bool, policy: PolicyInfo, directory: DirectoryInfo, members: [MemberResult],
                 domains: [DomainReport], changes: RunChanges?, warnings: [String]) {
         self.generatedAt = generatedAt
@@ -266,7 +277,7 @@ public struct AuditResult: Codable, Sendable {
     }
 
     /// Anything but compliant or excepted means someone has to act.
-    public var needsAction: Bool { members.contains { $0.verdict != .compliant && $0.verdict != .exception } }
+    public var needsAction: Bool { members.contains(where: \.needsAction) }
 }
 
 /// The tool's version: `mailaudit --version`, `toolVersion` in audit.json, the reports' footers.

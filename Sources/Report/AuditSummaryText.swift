@@ -9,11 +9,11 @@ public enum AuditSummaryText {
                      + (result.backdated ? ", judged as of \(day) (backdated)" : "")
                      + (result.runId.map { ", run #\($0)" } ?? "")]
         if let notRecorded = result.notRecorded { lines.append("This run was not recorded: \(TerminalText.sanitize(notRecorded)).") }
-        if result.replayOf != nil, let notice = result.warnings.first { lines.append(TerminalText.sanitize(notice)) }
+        if let notice = result.replayNotice { lines.append(TerminalText.sanitize(notice)) }
         for verdict in Verdict.allCases {
             lines.append("  \(verdict.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)) \(result.summary[verdict.rawValue] ?? 0)")
         }
-        let attention = result.members.filter { $0.verdict != .compliant && $0.verdict != .exception }.sorted(by: HTMLReport.attentionOrder)
+        let attention = result.members.filter(\.needsAction).sorted(by: HTMLReport.attentionOrder)
         if !attention.isEmpty {
             lines.append("")
             lines.append("Needing attention:")

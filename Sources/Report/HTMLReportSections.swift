@@ -80,7 +80,7 @@ public enum HTMLReportSections {
 
     /// Live exceptions (those ending within 30 days marked), partial ones and those that lapsed.
     private static func exceptions(_ result: AuditResult, members: [MemberResult], links: MemberLinks) -> String {
-        let soon = result.asOf.addingTimeInterval(30 * 86_400)
+        let soon = EndingSoon.horizon(result)
         let live = result.exceptions.map { grant -> String in
             let flag = grant.expires <= soon ? " <strong class=\"soon\">ends within 30 days</strong>" : ""
             return "<tr>\(cell("#", "#\(grant.id)"))\(cell("Member", h(grant.memberName)))\(cell("Accepted", h(grant.scope)))"
@@ -107,11 +107,7 @@ public enum HTMLReportSections {
     }
 
     private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks, limit: Int?) -> String {
-        let soon = result.asOf.addingTimeInterval(30 * 86_400)
-        let ending = members.filter { member in
-            guard let assessment = member.assessment, assessment.passed else { return false }
-            return assessment.validUntil > result.asOf && assessment.validUntil <= soon
-        }
+        let ending = EndingSoon.assessments(result, members: members)
         let waiting = members.filter { $0.verdict == .assessmentDue }
         /// Only the Members shown are written out: a long list is cut at `limit`, saying how many more.
         func list(_ chosen: [MemberResult], _ line: (MemberResult) -> String) -> String {

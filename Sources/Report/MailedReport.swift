@@ -29,7 +29,7 @@ public enum MailedReport {
 
     /// "Members' email audit: 3 need action, 1 newly non-compliant".
     public static func subject(_ result: AuditResult) -> String {
-        let needing = result.members.filter { $0.verdict != .compliant && $0.verdict != .exception }.count
+        let needing = result.members.filter(\.needsAction).count
         var parts = [needing == 0 ? "nobody needs action" : "\(needing) need\(needing == 1 ? "s" : "") action"]
         let newly = result.changes?.newlyNonCompliant.count ?? 0
         if newly > 0 { parts.append("\(newly) newly non-compliant") }
@@ -49,13 +49,9 @@ public enum MailedReport {
         } else {
             reasons.append("the first audit in the register")
         }
-        let soon = result.asOf.addingTimeInterval(30 * 86_400)
-        let endingExceptions = result.exceptions.filter { $0.expires <= soon }.count
+        let endingExceptions = EndingSoon.exceptions(result).count
         if endingExceptions > 0 { reasons.append("\(endingExceptions) exception\(endingExceptions == 1 ? " ends" : "s end") within 30 days") }
-        let endingAssessments = result.members.filter { member in
-            guard let assessment = member.assessment, assessment.passed else { return false }
-            return assessment.validUntil > result.asOf && assessment.validUntil <= soon
-        }.count
+        let endingAssessments = EndingSoon.assessments(result, members: result.members).count
         if endingAssessments > 0 { reasons.append("\(endingAssessments) Member\(endingAssessments == 1 ? "'s assessment ends" : "s' assessments end") within 30 days") }
         let unknown = result.summary[Verdict.unknown.rawValue] ?? 0
         if unknown > 0 { reasons.append("\(unknown) Member\(unknown == 1 ? "" : "s") could not be checked") }
@@ -78,8 +74,7 @@ public enum MailedReport {
             if !any { lines.append("  No change.") }
             lines.append("")
         }
-        let soon = result.asOf.addingTimeInterval(30 * 86_400)
-        let ending = result.exceptions.filter { $0.expires <= soon }
+        let ending = EndingSoon.exceptions(result)
         if !ending.isEmpty {
             lines.append("Exceptions ending within 30 days:")
             for grant in ending {
@@ -105,7 +100,7 @@ public enum MailedReport {
             "<p>\(h(result.policy.organisation)) · judged as of \(HTMLReport.day(result.asOf)) · \(result.members.count) Members</p>",
         ]
         if let notRecorded = result.notRecorded { body.append("<p class=\"not-recorded\"><strong>This run was not recorded:</strong> \(h(notRecorded)).</p>") }
-        if result.replayOf != nil, let notice = result.warnings.first { body.append("<p class=\"warning\"><strong>Replay:</strong> \(h(notice))</p>") }
+        if let notice = result.replayNotice { body.append("<p class=\"warning\"><strong>Replay:</strong> \(h(notice))</p>") }
         body.append("<table><caption>Members by verdict</caption><tbody>\(counts.joined())</tbody></table>")
         body.append(HTMLReportSections.monitoringOfficer(result, members: members, links: .none))
         body.append(HTMLReportSections.changes(result.changes))

@@ -23,7 +23,7 @@ public enum MarkdownReport {
         if let notRecorded = result.notRecorded {
             out.insert(contentsOf: ["> **This run was not recorded:** \(Escape.markdown(notRecorded)).", ""], at: 4)
         }
-        if result.replayOf != nil, let notice = result.warnings.first {
+        if let notice = result.replayNotice {
             out.insert(contentsOf: ["> **Replay:** \(Escape.markdown(notice))", ""], at: 4)
         }
         for verdict in Verdict.allCases { out.append("| \(verdict.rawValue) | \(result.summary[verdict.rawValue] ?? 0) |") }
@@ -56,7 +56,7 @@ public enum MarkdownReport {
         out += ["", "## By organisation", "", "One 10-minute assessment of an organisation's mail system covers every Member on its domains.", "",
                 "| Organisation | Mail domains | Members | Needing action | Assessment | Failing controls |", "|---|---|---:|---:|---|---|"]
         for row in OrganisationRow.rows(result) {
-            let needing = row.members.filter { $0.verdict != .compliant && $0.verdict != .exception }.count
+            let needing = row.members.filter(\.needsAction).count
             out.append("| \(Escape.markdown(row.name)) | \(Escape.markdown(row.domains.joined(separator: ", "))) | \(row.members.count) | \(needing) | "
                        + "\(Escape.markdown(row.assessment)) | \(Escape.markdown(row.failingControls.joined(separator: ", "))) |")
         }

@@ -200,3 +200,24 @@ extension MemberResult {
         return nil
     }
 }
+
+/// What ends within 30 days of the day judged: marked in the Monitoring Officer's section,
+/// listed in the mailed report, and news for `when: on-change`.
+public enum EndingSoon {
+    public static func horizon(_ result: AuditResult) -> Date { result.asOf.addingTimeInterval(30 * 86_400) }
+
+    /// Exceptions in force that end by the horizon, soonest first (as `result.exceptions` is).
+    public static func exceptions(_ result: AuditResult) -> [ExceptionGrant] {
+        let horizon = horizon(result)
+        return result.exceptions.filter { $0.expires <= horizon }
+    }
+
+    /// The `members` whose passed assessment is still current and ends by the horizon.
+    public static func assessments(_ result: AuditResult, members: [MemberResult]) -> [MemberResult] {
+        let horizon = horizon(result)
+        return members.filter { member in
+            guard let assessment = member.assessment, assessment.passed else { return false }
+            return assessment.validUntil > result.asOf && assessment.validUntil <= horizon
+        }
+    }
+}

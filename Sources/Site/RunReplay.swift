@@ -32,13 +32,13 @@ public struct RunReplay: Sendable {
                                    entries: original.members.map { .init(id: $0.id, name: $0.name, verdict: $0.verdict) })
         let day = String(ISO8601DateFormatter().string(from: original.generatedAt).prefix(10))
         let samePolicy = original.policy.sha256 == context.policy.hash
-        let notice = "This is a replay of run #\(runId) of \(day): its directory read and domain checks, judged again "
+        let notice = "\(AuditResult.replayNoticeOpening)\(runId) of \(day): its directory read and domain checks, judged again "
             + (samePolicy ? "under the same policy it used" : "under the current policy (\(context.policy.file), SHA-256 \(context.policy.hash.prefix(12))…; run #\(runId) used \(original.policy.sha256.prefix(12))…)")
             + ", with the assessments and decisions recorded by then. Nothing was checked again: the domain checks keep the statuses run #\(runId) found, "
             + "so a changed threshold of a domain check (DMARC policy, DKIM key size, MTA-STS max_age, SPF lookups) counts from the next audit."
         var result = judge.judge(directory, domains: domains, assessments: try context.register.assessments().map(\.record),
                                  exceptions: try context.register.exceptions(), previous: previous,
-                                 warnings: [notice] + original.warnings.filter { !$0.hasPrefix("This is a replay of run #") })
+                                 warnings: [notice] + original.warnings.filter { !$0.hasPrefix(AuditResult.replayNoticeOpening) })
         result.replayOf = runId
         // A replay looks at a past moment: never the run that later audits compare with.
         result.backdated = true
