@@ -92,6 +92,15 @@ extension AuditRegister {
         }
     }
 
+    /// A recorded run's stored result, or why there is none: no such run, or a run recorded
+    /// before whole results were kept, when `unavailable` says what cannot then be done.
+    public func requireStored(runId: Int64, domains: Bool = true, directory: Bool = false, unavailable: String) throws -> StoredRun {
+        if let stored = try stored(runId: runId, domains: domains, directory: directory) { return stored }
+        let known = try reading { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM auditRun WHERE id = ?)", arguments: [runId]) } ?? false
+        throw RegisterError(known ? "run #\(runId) was recorded before the register kept whole results: \(unavailable)"
+                                  : "no run #\(runId) in \(path) (see mailaudit history)")
+    }
+
     /// Bytes each run's stored result takes, compressed as kept (for the growth figures).
     public func storedResultSizes() throws -> [(runId: Int64, bytes: Int)] {
         try reading { db in

@@ -14,11 +14,7 @@ public struct RunReplay: Sendable {
     public var directory: DirectoryRead
 
     public static func of(_ runId: Int64, in context: SiteContext, generatedAt: Date = Date()) throws -> RunReplay {
-        guard let stored = try context.register.stored(runId: runId) else {
-            let known = try context.register.runs().contains { $0.id == runId }
-            throw SiteContext.Failure(known ? "run #\(runId) was recorded before the register kept whole results: it cannot be replayed"
-                                            : "no run #\(runId) in \(context.site.registerFile) (see mailaudit history)")
-        }
+        let stored = try context.register.requireStored(runId: runId, directory: true, unavailable: "it cannot be replayed")
         guard let directory = stored.directory else {
             throw SiteContext.Failure("run #\(runId) was recorded before the register kept the directory read it judged: it cannot be replayed")
         }

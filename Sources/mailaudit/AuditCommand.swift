@@ -106,7 +106,7 @@ struct AuditCommand: AsyncParsableCommand {
             result.notRecorded = "a trial run (--no-record)"
         } else if let replay, !record {
             result.notRecorded = "a replay of run #\(replay) (--replay without --record)"
-        } else if result.backdated && !record && replay == nil {
+        } else if result.backdated && !record {
             result.notRecorded = "a backdated run (--as-of without --record)"
         } else {
             do {
@@ -271,11 +271,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try SiteSupport.context(config)
         let mailer = try mail.mailer(context.site)
-        guard var result = try context.register.result(runId: run) else {
-            let known = try context.register.runs().contains { $0.id == run }
-            throw CommandFailure(known ? "run #\(run) was recorded before the register kept whole results: its report cannot be written again"
-                                       : "no run #\(run) in \(context.site.registerFile) (see mailaudit history)")
-        }
+        var result = try context.register.requireStored(runId: run, unavailable: "its report cannot be written again").result
         result.trend = (try? context.register.trend(endingWith: result)) ?? []
         let shown = redact ? try Redaction.redact(result) : result
         do { try ReportFiles.write(shown, to: out) } catch let failure as ReportFiles.Failure { throw CommandFailure(failure.description) }
@@ -316,12 +312,7 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         let context = try SiteSupport.context(config)
         func load(_ id: Int64) throws -> AuditResult {
-            guard let result = try context.register.result(runId: id, domains: false) else {
-                let known = try context.register.runs().contains { $0.id == id }
-                throw CommandFailure(known ? "run #\(id) was recorded before the register kept whole results: it cannot be compared"
-                                           : "no run #\(id) in \(context.site.registerFile) (see mailaudit history)")
-            }
-            return result
+            try context.register.requireStored(runId: id, domains: false, unavailable: "it cannot be compared").result
         }
         let diff = RunDiff.between(try load(from), try load(to))
         switch format {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Policy
+import Register
 import Site
 
 @main
@@ -18,6 +19,9 @@ struct MailAudit: AsyncParsableCommand {
                 try command.run()
             }
         } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("mailaudit: \(failure)\n".utf8))
+            Foundation.exit(2)
+        } catch let failure as RegisterError {
             FileHandle.standardError.write(Data("mailaudit: \(failure)\n".utf8))
             Foundation.exit(2)
         } catch let failure as SiteContext.Failure where !failure.isUsage {

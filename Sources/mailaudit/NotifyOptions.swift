@@ -32,13 +32,12 @@ struct NotifyOptions: ParsableArguments {
     func deliver(_ result: AuditResult, reportFolder: String?, with mailer: ReportMailer?) async -> String? {
         guard let mailer else { return nil }
         let message = mailer.message(for: result, reportFolder: reportFolder)
+        let decision = mailer.decision(for: result)
         if printMail {
-            let decision = mailer.decision(for: result)
             FileHandle.standardOutput.write(Data(ReportMailer.preview(message).utf8))
             FileHandle.standardError.write(Data("mailaudit: --print-mail: nothing was sent (--notify would \(decision.send ? "send it" : "not send it"): \(decision.why))\n".utf8))
         }
         guard notify else { return nil }
-        let decision = mailer.decision(for: result)
         guard decision.send else {
             FileHandle.standardError.write(Data("mailaudit: not mailed: \(decision.why)\n".utf8))
             return nil
