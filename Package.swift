@@ -78,6 +78,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // The parsers under coverage-guided fuzzing (`scripts/fuzz`), and a driver that is
+        // libFuzzer's when built with -DFUZZING and otherwise replays files through a target.
+        .target(name: "FuzzTargets", dependencies: ["ConfigFile", "Directory", "DoH", "MailDomain", "Policy", "Site"],
+                path: "Tests/Fuzz/Targets"),
+        .executableTarget(name: "mailaudit-fuzz", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/Driver"),
+        .testTarget(name: "FuzzCorpusTests", dependencies: ["FuzzTargets"], path: "Tests/Fuzz/CorpusTests"),
+
         .testTarget(name: "DoHTests", dependencies: ["DoH"]),
         .testTarget(name: "MailDomainTests", dependencies: ["MailDomain", "DoH", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "MailDomain"]),

@@ -62,11 +62,12 @@ public struct YAMLMapping {
         self.file = file
         self.path = path
         var pairs: [(String, Node, Int)] = []
+        var seen: Set<String> = []
         for (key, value) in mapping {
             guard let name = key.string else {
                 throw ConfigError(file: file, line: key.mark?.line, key: path, message: "a key must be text")
             }
-            if pairs.contains(where: { $0.0 == name }) {
+            if !seen.insert(name).inserted {
                 throw ConfigError(file: file, line: key.mark?.line, key: qualified(name, in: path), message: "the key appears twice")
             }
             pairs.append((name, value, key.mark?.line ?? value.mark?.line ?? 0))

@@ -42,6 +42,12 @@ public enum DirectoryReader {
             read = try LDAPMemberSource(source: source, configuration: configuration).read()
         }
         try read.refuseDuplicateIDs()
+        // An audit of nobody finds nobody to act on: a read that yields no Member is refused,
+        // never reported as a clean run.
+        guard !read.members.isEmpty else {
+            throw DirectoryError.configuration("no Members were read from \(read.source): an audit of nobody would look like a clean one. "
+                + "Check the members group and filter in site.yaml, or that the LDIF file holds person, inetOrgPerson, user or contact entries")
+        }
         return read
     }
 }

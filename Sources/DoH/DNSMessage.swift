@@ -124,6 +124,9 @@ public struct DNSMessageParser {
         var cursor = offset
         var resumeAt: Int?          // where parsing continues after the first pointer
         var lowestTarget = offset   // every pointer must go below the previous position
+        // A name has at most 127 labels, so more pointers than that only chain pointers to
+        // pointers: refused, so that a hostile answer cannot make each name cost the message's length.
+        var pointers = 0
         while true {
             guard cursor < bytes.count else { throw DNSParseError.truncated(at: cursor) }
             let lead = bytes[cursor]
@@ -144,6 +147,8 @@ public struct DNSMessageParser {
                 let target = Int(lead & 0x3F) << 8 | Int(bytes[cursor + 1])
                 guard target < lowestTarget else { throw DNSParseError.badPointer(at: cursor) }
                 if resumeAt == nil { resumeAt = cursor + 2 }
+                pointers += 1
+                guard pointers <= 127 else { throw DNSParseError.badPointer(at: cursor) }
                 lowestTarget = target
                 cursor = target
             default:

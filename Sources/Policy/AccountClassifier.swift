@@ -39,7 +39,8 @@ public struct AccountClassifier: Sendable {
             throw ConfigError(file: file, line: nil, key: nil, message: "cannot read the domain list")
         }
         var domains: Set<String> = []
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character, not "\n": a list saved on Windows is split on both.
+        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
                 .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             if line.isEmpty { continue }

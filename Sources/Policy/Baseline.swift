@@ -11,7 +11,12 @@ public struct Baseline: Sendable {
     public var descriptions: [String: ControlDescription]
 
     public static func load(file: String) throws -> Baseline {
-        let root = try YAMLMapping.load(file: file)
+        try read(YAMLMapping.load(file: file))
+    }
+
+    /// The baseline from a parsed file, so that text need not come from disk (the fuzz targets read it so).
+    public static func read(_ root: YAMLMapping) throws -> Baseline {
+        let file = root.file
         try root.allowOnly(["name", "reference", "thresholds", "controls"])
         var settings = DomainCheckSettings()
         if let thresholds = try root.mapping("thresholds") {

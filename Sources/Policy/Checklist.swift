@@ -44,16 +44,22 @@ public struct Checklist: Sendable {
     public var memberQuestionIDs: [String] { questions.filter { $0.about == .member }.map(\.id) }
 
     public static func load(file: String) throws -> Checklist {
-        let root = try YAMLMapping.load(file: file)
+        try read(YAMLMapping.load(file: file))
+    }
+
+    /// The checklist from a parsed file.
+    public static func read(_ root: YAMLMapping) throws -> Checklist {
+        let file = root.file
         try root.allowOnly(["name", "questions", "cyberEssentials"])
         guard let items = try root.sequence("questions"), !items.isEmpty else {
             throw root.error("questions", "list the assessment's questions")
         }
         var questions: [Question] = []
+        var ids: Set<String> = []
         for item in items {
             try item.allowOnly(["id", "question", "why", "pass", "evidence", "required", "notApplicable", "about"])
             let id = try item.requiredString("id")
-            guard !questions.contains(where: { $0.id == id }) else { throw item.error("id", "question \(id) appears twice") }
+            guard ids.insert(id).inserted else { throw item.error("id", "question \(id) appears twice") }
             let evidence = try item.strings("evidence") ?? []
             if let unknown = evidence.first(where: { !Controls.domain.contains($0) }) {
                 throw item.error("evidence", "\"\(unknown)\" is not a domain check; known: \(Controls.domain.joined(separator: ", "))")
@@ -67,9 +73,9 @@ public struct Checklist: Sendable {
         if let ce = try root.mapping("cyberEssentials") {
             try ce.allowOnly(["question", "mfaQuestion", "questionSets"])
             let question = try ce.requiredString("question")
-            guard questions.contains(where: { $0.id == question }) else { throw ce.error("question", "no question has the id \(question)") }
+            guard ids.contains(question) else { throw ce.error("question", "no question has the id \(question)") }
             let mfa = try ce.string("mfaQuestion")
-            if let mfa, !questions.contains(where: { $0.id == mfa }) { throw ce.error("mfaQuestion", "no question has the id \(mfa)") }
+            if let mfa, !ids.contains(mfa) { throw ce.error("mfaQuestion", "no question has the id \(mfa)") }
             guard let sets = try ce.strings("questionSets"), !sets.isEmpty else {
                 throw ce.error("questionSets", "list the Cyber Essentials question sets an assessor may name, newest first")
             }

@@ -37,7 +37,12 @@ public struct SiteConfiguration: Sendable {
     public var notify: NotifySettings?
 
     public static func load(_ file: String) throws -> SiteConfiguration {
-        let root = try YAMLMapping.load(file: file)
+        try read(YAMLMapping.load(file: file))
+    }
+
+    /// site.yaml from a parsed file; relative paths in it are relative to `root.file`.
+    public static func read(_ root: YAMLMapping) throws -> SiteConfiguration {
+        let file = root.file
         try root.allowOnly(["directory", "policy", "register", "accounts", "checks", "console", "notify"])
         guard let directory = try root.mapping("directory") else {
             throw root.error("directory", "is required: where the Members are read from (ldif: or url:)")

@@ -50,6 +50,56 @@ final class LDIFReaderTests: XCTestCase {
         XCTAssertEqual(try entries[0].string("description"), "onetwo")
     }
 
+    /// ldifde on Windows writes CRLF. Split on Characters, "\r\n" is no "\n" and the whole file read as
+    /// one line: no Member at all, silently. The same file with either line end reads the same.
+    func testWindowsLineEndsReadAsUnixOnes() throws {
+        let text = """
+        version: 1
+        dn: CN=Folded Name,OU=Members,
+         DC=cpca,DC=test
+        objectClass: user
+        mail: folded@cpca.test
+
+        dn: CN=Second,DC=cpca,DC=test
+        objectClass: contact
+        description: a
+         b
+
+        """
+        let unix = try LDIFReader.parse(Data(text.utf8), file: "t.ldif")
+        let windows = try LDIFReader.parse(Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), file: "t.ldif")
+        XCTAssertEqual(unix.count, 2)
+        XCTAssertEqual(windows.map(\.dn), unix.map(\.dn))
+        XCTAssertEqual(windows.map(\.attributes), unix.map(\.attributes))
+        XCTAssertEqual(try windows[1].string("description"), "ab")
+        // The line numbers in errors count CRLF lines too.
+        XCTAssertThrowsError(try LDIFReader.parse(Data("dn: cn=a,dc=t\r\nno colon\r\n".utf8), file: "t.ldif")) { error in
+            guard case let .ldif(_, line, _)? = error as? DirectoryError else { return XCTFail("\(error)") }
+            XCTAssertEqual(line, 2)
+        }
+    }
+
+    /// A file of groups only (or the wrong file) gives no Member: refused, never a clean audit of nobody.
+    func testADirectoryThatYieldsNoMemberIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ldif-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ldif = folder.appendingPathComponent("groups.ldif")
+        try "dn: cn=Board,dc=t\nobjectClass: groupOfNames\nmember: cn=a,dc=t\n".write(to: ldif, atomically: true, encoding: .utf8)
+        let section = try YAMLMapping.parse("ldif: \(ldif.path)\n", file: folder.appendingPathComponent("site.yaml").path)
+        let configuration = try DirectoryConfiguration.read(section)
+        XCTAssertThrowsError(try DirectoryReader.readBlocking(configuration)) { error in
+            XCTAssertTrue("\(error)".contains("no Members were read from \(ldif.path)"), "\(error)")
+        }
+    }
+
+    /// A value folded over many lines (a photo, a certificate) is joined whole.
+    func testAValueFoldedOverManyLinesIsJoinedWhole() throws {
+        let text = "dn: cn=a,dc=t\nobjectClass: person\ndescription: x" + String(repeating: "\n " + String(repeating: "y", count: 76), count: 2_000) + "\n"
+        let entries = try LDIFReader.parse(Data(text.utf8), file: "t.ldif")
+        XCTAssertEqual(try entries.first?.string("description")?.count, 1 + 76 * 2_000)
+    }
+
     func testErrorsNameTheLine() {
         let cases: [(String, Int)] = [
             ("dn: cn=a,dc=t\nno colon here\n", 2),
@@ -226,6 +276,17 @@ final class AccountClassifierTests: XCTestCase {
         XCTAssertEqual(policy.classifier.classify("clerk@cambridgeshirepeterborough-ca.gov.uk"), .organisation)
         let demo = try MemberEmailPolicy.load(file: root.appendingPathComponent("examples/demo-policy.yaml").path)
         XCTAssertEqual(demo.classifier.classify("mayor@cpca.test"), .organisation)
+    }
+
+    func testAListSavedOnWindowsReads() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("list-\(UUID().uuidString).txt")
+        try "gmail.com\r\n# a comment\r\nOutlook.com\r\n\r\nnot a domain\r\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        XCTAssertThrowsError(try AccountClassifier.readDomainList(file: file.path)) { error in
+            XCTAssertEqual((error as? ConfigError)?.line, 5)
+        }
+        try "gmail.com\r\n# a comment\r\nOutlook.com\r\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try AccountClassifier.readDomainList(file: file.path), ["gmail.com", "outlook.com"])
     }
 
     func testMalformedListNamesTheLine() throws {
