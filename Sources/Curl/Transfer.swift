@@ -96,15 +96,17 @@ final class Transfer: CurlTask {
         return true
     }
 
-    func appendHeaderLine(_ line: String) {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-        if trimmed.hasPrefix("HTTP/") {
+    /// One header line as curl hands it over (with its CRLF). Read on the bytes: Foundation's
+    /// `trimmingCharacters` took a twentieth of a domain check's CPU here.
+    func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        let line = HeaderLine.trimmed(bytes[...])
+        if line.starts(with: HeaderLine.statusPrefix) {
             // A new status line starts a new response (after 100-continue, say): forget the old headers.
-            statusLine = trimmed
+            statusLine = String(decoding: line, as: UTF8.self)
             headers.removeAll()
-        } else if let colon = trimmed.firstIndex(of: ":") {
-            let name = trimmed[..<colon].lowercased()
-            let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
+            let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
+            let value = String(decoding: HeaderLine.trimmed(line[(colon + 1)...]), as: UTF8.self)
             headers.append((name, value))
         }
     }
@@ -183,6 +185,19 @@ private let transferHeaderCallback: @convention(c) (UnsafeMutablePointer<CChar>?
     let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
     let length = size * count
     let bytes = UnsafeRawBufferPointer(start: data, count: length)
-    transfer.appendHeaderLine(String(decoding: bytes, as: UTF8.self))
+    transfer.appendHeaderLine(bytes)
     return length
+}
+
+/// Header lines trimmed as HTTP does: spaces, tabs and the line end (RFC 9110 5.5, RFC 9112 2.2).
+enum HeaderLine {
+    static let statusPrefix = Array("HTTP/".utf8)
+
+    static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+            return bytes[bytes.startIndex..<bytes.startIndex]
+        }
+        return bytes[first...last]
+    }
 }

@@ -26,11 +26,29 @@ public enum JSONOutput {
             // Pretty-printed JSON never holds a raw line break inside a string, so indenting
             // each line by two spaces nests the element exactly as the whole array would
             // (the blank line of an empty array stays blank, as the encoder writes it).
-            let text = String(decoding: try encoder.encode(element), as: UTF8.self)
-            let indented = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
-            write(Data(((count == 0 ? "[\n" : ",\n") + indented).utf8))
+            // Done on the bytes: split into Characters, this took a sixth of check-domain's CPU.
+            let encoded = try encoder.encode(element)
+            var out: [UInt8] = []
+            out.reserveCapacity(encoded.count + encoded.count / 4 + 2)
+            out.append(contentsOf: count == 0 ? Self.opening : Self.separator)
+            encoded.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                var start = bytes.startIndex
+                while start < bytes.endIndex {
+                    let end = bytes[start...].firstIndex(of: Self.newline).map { $0 + 1 } ?? bytes.endIndex
+                    // A line that is only its line break (an empty array's) stays unindented.
+                    if bytes[start] != Self.newline { out.append(contentsOf: Self.indent) }
+                    out.append(contentsOf: bytes[start..<end])
+                    start = end
+                }
+            }
+            write(Data(out))
             count += 1
         }
+
+        private static let newline = UInt8(ascii: "\n")
+        private static let indent: [UInt8] = [0x20, 0x20]
+        private static let opening = Array("[\n".utf8)
+        private static let separator = Array(",\n".utf8)
 
         /// Closes the array (an empty one is "[]", as the encoder writes it).
         public func finish() {
