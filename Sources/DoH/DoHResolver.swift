@@ -24,6 +24,10 @@ public struct DoHConfiguration: Sendable {
     /// every remaining question wait for its own time-out.
     public var giveUpAfter = 100
     public var giveUpSilence: Duration = .seconds(30)
+    /// Answers kept at most. Past it the oldest go first: those of domains checked long ago,
+    /// never of one being checked (16 at a time ask a few hundred questions), so a list of any
+    /// length checks in the same memory. A name many domains share is asked again now and then.
+    public var maxCacheEntries = 20_000
 
     public init(url: String, caFile: String? = nil) {
         self.url = url
@@ -47,6 +51,8 @@ public struct ResolverStatistics: Sendable, Codable, Equatable {
     /// Set when the resolver was given up on: why, and how many questions were then not asked.
     public var gaveUp: String?
     public var notAskedAfterGivingUp = 0
+    /// Answers dropped to keep the cache within `maxCacheEntries`.
+    public var evicted = 0
 }
 
 /// A DNS-over-HTTPS resolver (RFC 8484) with a cache and in-flight de-duplication: however many
@@ -61,6 +67,9 @@ public actor DoHResolver: DNSResolving {
     private let client: CurlClient
     private let limiter: AsyncLimiter
     private var entries: [String: Entry] = [:]
+    /// Keys in the order their answers arrived, from `oldestReady` on: what is evicted first.
+    private var readyOrder: [String] = []
+    private var oldestReady = 0
     private var counters = ResolverStatistics()
     private var unansweredInARow = 0
     private var lastAnswer = ContinuousClock.now
@@ -92,7 +101,27 @@ public actor DoHResolver: DNSResolving {
         let (lookup, seconds) = await task.value
         if !lookup.isError { counters.answered += 1 }
         entries[key] = .ready(lookup, expires: .now + .seconds(Int(seconds)))
+        readyOrder.append(key)
+        if entries.count > configuration.maxCacheEntries { evictOldest() }
         return lookup
+    }
+
+    /// Drops the oldest answers down to nine tenths of the cap, so eviction runs once in many answers.
+    private func evictOldest() {
+        let target = configuration.maxCacheEntries * 9 / 10
+        while entries.count > target, oldestReady < readyOrder.count {
+            let key = readyOrder[oldestReady]
+            oldestReady += 1
+            // A question asked again since (pending) stays; a key listed twice was answered twice.
+            if case .ready = entries[key] {
+                entries[key] = nil
+                counters.evicted += 1
+            }
+        }
+        if oldestReady > readyOrder.count / 2 {
+            readyOrder.removeFirst(oldestReady)
+            oldestReady = 0
+        }
     }
 
     private func countRequest(retry: Bool) {

@@ -123,7 +123,7 @@ struct CheckDomainCommand: AsyncParsableCommand {
             let line = "domains: \(inputs.count); elapsed: \(elapsed); questions: \(statistics.questions); "
                 + "cache hits: \(statistics.cacheHits); joined in flight: \(statistics.joinedInFlight); "
                 + "distinct questions answered: \(statistics.answered); DoH requests: \(statistics.httpRequests) "
-                + "(retries: \(statistics.retries))\n"
+                + "(retries: \(statistics.retries)); evicted from the cache: \(statistics.evicted)\n"
             FileHandle.standardError.write(Data(line.utf8))
         }
         for warning in kit.runWarnings(deadline: network.runDeadline, statistics: statistics) {

@@ -79,6 +79,31 @@ final class DNSMessageTests: XCTestCase {
         XCTAssertThrowsError(try DNSMessageParser.parse(pair.bytes))
     }
 
+    /// Each owner a pointer to the previous owner: every name would walk back through all the
+    /// earlier ones, and a 64 KiB answer of them would cost its length squared. A name has at
+    /// most 127 labels, so a 128th pointer is refused; a short chain is still followed.
+    func testLongPointerChainsAreRefused() throws {
+        func chained(_ count: Int) -> [UInt8] {
+            var builder = ResponseBuilder(answers: UInt16(count))
+            builder.question("example.org", .a)
+            var previous = 12
+            for _ in 0..<count {
+                let here = builder.bytes.count
+                builder.pointer(to: previous)
+                builder.u16(RecordType.a.rawValue); builder.u16(1); builder.u32(300); builder.u16(4)
+                builder.bytes += [127, 0, 0, 1]
+                previous = here
+            }
+            return builder.bytes
+        }
+        let short = try DNSMessageParser.parse(chained(127))
+        XCTAssertEqual(short.answers.count, 127)
+        XCTAssertEqual(short.answers.last?.name, "example.org")
+        XCTAssertThrowsError(try DNSMessageParser.parse(chained(128))) { error in
+            guard case .badPointer? = error as? DNSParseError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testReservedLabelTypesAreRejected() {
         var builder = ResponseBuilder()
         builder.bytes += [0x41, 0]   // 0x40: extended label type

@@ -56,6 +56,30 @@ final class DoHResolverTests: XCTestCase {
         XCTAssertEqual(statistics.cacheHits + statistics.joinedInFlight, 199)
     }
 
+    /// Past maxCacheEntries the oldest answers go, the newest stay, and a dropped one is asked again
+    /// with the same answer: memory stays bounded whatever the length of the list.
+    func testTheCacheKeepsItsCapByDroppingTheOldest() async throws {
+        let fixtures = try Fixtures.load()
+        let client = CurlClient()
+        defer { client.shutdown() }
+        var configuration = fixtures.resolverConfiguration()
+        configuration.maxCacheEntries = 10
+        let resolver = DoHResolver(configuration: configuration, client: client)
+        let first = await resolver.lookup("good.test", .mx)
+        for index in 0..<30 { _ = await resolver.lookup("name\(index).good.test", .a) }
+        var statistics = await resolver.statistics
+        XCTAssertEqual(statistics.httpRequests, 31)
+        XCTAssertEqual(statistics.evicted, 22, "evicted down to 9 each time the cache passed 10")
+        _ = await resolver.lookup("name29.good.test", .a)
+        statistics = await resolver.statistics
+        XCTAssertEqual(statistics.httpRequests, 31, "the newest answer is still cached")
+        let again = await resolver.lookup("good.test", .mx)
+        statistics = await resolver.statistics
+        XCTAssertEqual(statistics.httpRequests, 32, "the oldest was dropped and asked again")
+        XCTAssertEqual(again.status, first.status)
+        XCTAssertEqual(again.records, first.records)
+    }
+
     func testUnresponsiveNameServerIsAnErrorNotAbsence() async throws {
         let fixtures = try Fixtures.load()
         let client = CurlClient()
