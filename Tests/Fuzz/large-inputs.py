@@ -98,20 +98,20 @@ def dns_pointer_chains(size):
     return bytes(body[:6] + struct.pack(">H", count) + body[8:])
 
 
-for size in (256 * 1024, 512 * 1024, 1024 * 1024):
-    emit("ldif", "entries", size, ldif_entries)
-    emit("ldif", "folded", size, ldif_folded)
-    emit("yaml-config", "keys", size, yaml_keys)
-    emit("yaml-config", "questions", size, yaml_questions)
-    emit("yaml-config", "list", size, yaml_list)
-for size in (16 * 1024, 32 * 1024, 64 * 1024):
-    emit("spf-record", "terms", size, spf_terms)
-    emit("spf-record", "one-term", size, spf_one_term)
-    emit("dmarc-record", "uris", size, dmarc_uris)
-    emit("dkim-key", "key", size, dkim_key)
-    emit("mta-sts-policy", "mx", size, mta_sts_policy)
-    emit("dns-message", "txt", size, dns_txt)
-    emit("dns-message", "pointers", size - 1, dns_pointer_chains)
+FILES = (256 * 1024, 512 * 1024, 1024 * 1024)   # LDIF and YAML: up to 1 MiB
+RECORDS = (16 * 1024, 32 * 1024, 64 * 1024 - 1)  # TXT records and DNS messages: up to 64 KiB
+SHAPES = [
+    ("ldif", "entries", ldif_entries, FILES), ("ldif", "folded", ldif_folded, FILES),
+    ("yaml-config", "keys", yaml_keys, FILES), ("yaml-config", "questions", yaml_questions, FILES),
+    ("yaml-config", "list", yaml_list, FILES),
+    ("spf-record", "terms", spf_terms, RECORDS), ("spf-record", "one-term", spf_one_term, RECORDS),
+    ("dmarc-record", "uris", dmarc_uris, RECORDS), ("dkim-key", "key", dkim_key, RECORDS),
+    ("mta-sts-policy", "mx", mta_sts_policy, RECORDS), ("dns-message", "txt", dns_txt, RECORDS),
+    ("dns-message", "pointers", dns_pointer_chains, RECORDS),
+]
+for target, shape, make, sizes in SHAPES:
+    for size in sizes:
+        emit(target, shape, size, make)
 
 lines.sort(key=lambda l: (l.split()[1].rsplit(".", 2)[0], int(l.rsplit(".", 1)[1].rstrip("k"))))
 with open(os.path.join(out, "inputs"), "w") as f:
