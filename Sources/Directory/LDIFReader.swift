@@ -1,3 +1,4 @@
+import ConfigFile
 import Foundation
 
 /// Reads the content records of an LDIF file (RFC 2849): folded lines, `::` base64 values,
@@ -16,11 +17,10 @@ public enum LDIFReader {
             throw DirectoryError.ldif(file: file, line: 0, why: "the file is not UTF-8 text")
         }
         // Unfold: a line starting with one space continues the previous line.
-        // Lines are split on the byte: as Characters, "\r\n" is one grapheme that is not "\n", so a
-        // file exported on Windows would read as a single line and yield no entry at all.
         var logical: [(line: Int, text: String)] = []
-        for (index, raw) in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
-            var line = String(decoding: raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw, as: UTF8.self)
+        for (index, raw) in TextLines.split(text).enumerated() {
+            var line = String(raw)
+            if line.hasSuffix("\r") { line.removeLast() }   // a lone CR at the end of the file
             // Decided before appending, without holding a copy of the last line: a copy alive
             // during the append would make every continuation copy the whole value.
             let continues = line.hasPrefix(" ") && logical.last.map { !$0.text.isEmpty && !$0.text.hasPrefix("#") } == true

@@ -39,8 +39,7 @@ public struct AccountClassifier: Sendable {
             throw ConfigError(file: file, line: nil, key: nil, message: "cannot read the domain list")
         }
         var domains: Set<String> = []
-        // "\r\n" is one Character, not "\n": a list saved on Windows is split on both.
-        for (index, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first?
                 .trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             if line.isEmpty { continue }
