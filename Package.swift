@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["libidn2-dev"])]),
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap",
                        providers: [.apt(["libldap-dev"])]),
+        // glibc's malloc.h (malloc_trim), part of libc6-dev.
+        .systemLibrary(name: "CMalloc"),
 
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(name: "DoH", dependencies: ["Curl"]),
@@ -41,7 +43,7 @@ let package = Package(
         .target(name: "ConfigFile", dependencies: [.product(name: "Yams", package: "Yams")]),
         .target(name: "Directory", dependencies: ["CLDAP", "ConfigFile"]),
         .target(name: "Policy", dependencies: [
-            "ConfigFile", "Directory", "MailDomain",
+            "ConfigFile", "Directory", "MailDomain", "CMalloc",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Register", dependencies: [

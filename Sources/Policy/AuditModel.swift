@@ -43,26 +43,60 @@ public struct Finding: Codable, Sendable, Equatable {
         self.reference = reference; self.explanation = explanation; self.summary = summary; self.advice = advice; self.evidence = evidence
     }
 
-    /// Thousands of Members share each control's title, explanation and reference, and most of
-    /// their summaries: decoded with a `StringInterner` in the user info, equal strings are stored once.
+    /// The control's own text, the same in every finding of that control.
+    public var text: ControlText {
+        ControlText(title: title, severity: severity, reference: reference, explanation: explanation)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case control, required, status, title, severity, reference, explanation, summary, advice, evidence
+    }
+
+    /// A finding as audit.json keeps it from schema 3 on: the control's text is not repeated in
+    /// each of thousands of findings but written once in the audit's `controls` catalogue, and
+    /// `AuditResult.init(from:)` puts it back. (Schema 2 results, which carry it in every
+    /// finding, still read.) Decoded with a `StringInterner` in the user info, equal strings
+    /// (the summaries most Members share) are stored once.
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let interner = decoder.userInfo[.stringInterner] as? StringInterner
         func text(_ key: CodingKeys) throws -> String {
-            let value = try container.decode(String.self, forKey: key)
+            let value = try container.decodeIfPresent(String.self, forKey: key) ?? ""
             return interner?.intern(value) ?? value
         }
-        control = try text(.control)
+        control = try container.decode(String.self, forKey: .control)
+        control = interner?.intern(control) ?? control
         required = try container.decode(Bool.self, forKey: .required)
         status = try container.decode(CheckStatus.self, forKey: .status)
         title = try text(.title)
         severity = try text(.severity)
         reference = try text(.reference)
         explanation = try text(.explanation)
-        summary = try text(.summary)
+        summary = try container.decode(String.self, forKey: .summary)
+        summary = interner?.intern(summary) ?? summary
         advice = try container.decodeIfPresent(String.self, forKey: .advice).map { interner?.intern($0) ?? $0 }
         evidence = try container.decode([Evidence].self, forKey: .evidence)
     }
+
+    /// Without the control's text: that is in the audit's `controls` (see `init(from:)`).
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(control, forKey: .control)
+        try container.encode(required, forKey: .required)
+        try container.encode(status, forKey: .status)
+        try container.encode(summary, forKey: .summary)
+        try container.encodeIfPresent(advice, forKey: .advice)
+        try container.encode(evidence, forKey: .evidence)
+    }
+}
+
+/// What a control is, as every report shows it: audit.json's `controls` holds one per control
+/// judged, keyed by its id.
+public struct ControlText: Codable, Sendable, Equatable {
+    public var title: String
+    public var severity: String
+    public var reference: String
+    public var explanation: String
 }
 
 /// Gives back one stored copy of each equal string (see `Finding.init(from:)`).
@@ -154,7 +188,10 @@ public struct TrendPoint: Codable, Sendable, Equatable {
 
 /// The whole audit: the one model every report is written from.
 public struct AuditResult: Codable, Sendable {
-    public static let schemaVersion = "mailaudit.audit/2"
+    /// 3: each control's text once, in `controls`, instead of in every finding.
+    public static let schemaVersion = "mailaudit.audit/3"
+    /// The versions this one reads (a register keeps the runs of earlier versions).
+    public static let readableSchemas: Set<String> = ["mailaudit.audit/2", "mailaudit.audit/3"]
 
     public struct PolicyInfo: Codable, Sendable {
         public var file: String
@@ -227,15 +264,75 @@ public struct AuditResult: Codable, Sendable {
         return counts
     }
 
+    /// Each control judged, with its text, keyed by id (audit.json's `controls`).
+    public func controlCatalogue() throws -> [String: ControlText] {
+        var catalogue: [String: ControlText] = [:]
+        for member in members {
+            for finding in member.findings {
+                let text = finding.text
+                if let known = catalogue[finding.control] {
+                    // The policy gives a control one text; two would lose one of them in the file.
+                    guard known == text else {
+                        throw EncodingError.invalidValue(text, .init(codingPath: [], debugDescription: "control \(finding.control) has two different texts"))
+                    }
+                } else {
+                    catalogue[finding.control] = text
+                }
+            }
+        }
+        return catalogue
+    }
+
+    /// audit.json's top-level fields in the order they are written (sorted, as the encoder sorts
+    /// keys): the one list both `encode(to:)` and `StreamedJSON` follow.
+    public func fields() throws -> [(key: String, value: StreamedJSON.Field)] {
+        var fields: [(key: String, value: StreamedJSON.Field)] = [
+            ("schema", .value(schema)),
+            ("toolVersion", .value(toolVersion)),
+            ("runId", .value(runId)),              // null rather than absent: a stable shape
+            ("notRecorded", .value(notRecorded)),
+            ("generatedAt", .value(generatedAt)),
+            ("asOf", .value(asOf)),
+            ("backdated", .value(backdated)),
+            ("policy", .value(policy)),
+            ("directory", .value(directory)),
+            ("summary", .value(summary)),
+            ("controls", .value(try controlCatalogue())),
+            ("members", .list(members)),
+            ("domains", .list(domains)),
+            ("exceptions", .value(exceptions)),
+            ("warnings", .value(warnings)),
+            ("trend", .value(trend)),
+            ("redacted", .value(redacted)),
+            ("replayOf", .value(replayOf)),
+        ]
+        if let changes { fields.append(("changes", .value(changes))) }
+        return fields.sorted { $0.key < $1.key }
+    }
+
+    struct FieldKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case schema, toolVersion, runId, notRecorded, generatedAt, asOf, backdated, policy, directory, summary, members, domains, changes,
+        case schema, toolVersion, runId, notRecorded, generatedAt, asOf, backdated, policy, directory, summary, controls, members, domains, changes,
              exceptions, warnings, trend, redacted, replayOf
     }
 
-    /// Reads an `audit.json` back (the counts in `summary` are worked out again from `members`).
+    /// Reads an `audit.json` back, of this schema or an earlier one (the counts in `summary`
+    /// are worked out again from `members`; the findings get their control's text again).
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        schema = try container.decode(String.self, forKey: .schema)
+        let schema = try container.decode(String.self, forKey: .schema)
+        guard Self.readableSchemas.contains(schema) else {
+            throw DecodingError.dataCorruptedError(forKey: .schema, in: container,
+                                                   debugDescription: "schema '\(schema)' is not one this version reads (\(Self.readableSchemas.sorted().joined(separator: ", ")))")
+        }
+        // Read into the current model, which is written back in the current schema.
+        self.schema = Self.schemaVersion
         toolVersion = try container.decode(String.self, forKey: .toolVersion)
         runId = try container.decodeIfPresent(Int64.self, forKey: .runId)
         notRecorded = try container.decodeIfPresent(String.self, forKey: .notRecorded)
@@ -252,28 +349,34 @@ public struct AuditResult: Codable, Sendable {
         trend = try container.decodeIfPresent([TrendPoint].self, forKey: .trend) ?? []
         redacted = try container.decodeIfPresent(Bool.self, forKey: .redacted) ?? false
         replayOf = try container.decodeIfPresent(Int64.self, forKey: .replayOf)
+        if schema != "mailaudit.audit/2" {
+            let catalogue = try container.decode([String: ControlText].self, forKey: .controls)
+            for m in members.indices {
+                for f in members[m].findings.indices {
+                    let control = members[m].findings[f].control
+                    guard let text = catalogue[control] else {
+                        throw DecodingError.dataCorruptedError(forKey: .controls, in: container,
+                                                               debugDescription: "member \(members[m].id)'s finding of \(control) has no entry in controls")
+                    }
+                    members[m].findings[f].title = text.title
+                    members[m].findings[f].severity = text.severity
+                    members[m].findings[f].reference = text.reference
+                    members[m].findings[f].explanation = text.explanation
+                }
+            }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(schema, forKey: .schema)
-        try container.encode(toolVersion, forKey: .toolVersion)
-        try container.encode(runId, forKey: .runId)              // null rather than absent: a stable shape
-        try container.encode(notRecorded, forKey: .notRecorded)
-        try container.encode(generatedAt, forKey: .generatedAt)
-        try container.encode(asOf, forKey: .asOf)
-        try container.encode(backdated, forKey: .backdated)
-        try container.encode(policy, forKey: .policy)
-        try container.encode(directory, forKey: .directory)
-        try container.encode(summary, forKey: .summary)
-        try container.encode(members, forKey: .members)
-        try container.encode(domains, forKey: .domains)
-        try container.encodeIfPresent(changes, forKey: .changes)
-        try container.encode(exceptions, forKey: .exceptions)
-        try container.encode(warnings, forKey: .warnings)
-        try container.encode(trend, forKey: .trend)
-        try container.encode(redacted, forKey: .redacted)
-        try container.encode(replayOf, forKey: .replayOf)
+        var container = encoder.container(keyedBy: FieldKey.self)
+        for (key, field) in try fields() {
+            switch field {
+            case .value(let value): try container.encode(value, forKey: FieldKey(stringValue: key))
+            case .list(let list):
+                var elements = container.nestedUnkeyedContainer(forKey: FieldKey(stringValue: key))
+                for element in list { try elements.encode(element) }
+            }
+        }
     }
 
     /// Anything but compliant or excepted means someone has to act.

@@ -1,3 +1,4 @@
+import CMalloc
 import Directory
 import Foundation
 import MailDomain
@@ -20,6 +21,10 @@ public struct AuditRunner: Sendable {
     public func run(_ directory: DirectoryRead, assessments: [AssessmentRecord], exceptions: [ExceptionGrant] = [],
                     previous: PreviousRun?, warnings: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) async -> AuditResult {
         let reports = await checker.check(judge.domainsToCheck(directory), concurrency: concurrency, progress: progress)
+        // The checks' transient memory (transfers, TLS, parsed answers) was freed across the
+        // worker threads' malloc arenas, where the judging and the reports would not reuse it:
+        // handed back to the system, the audit of 10,000 Members peaks 13 MB lower (bench-audit).
+        malloc_trim(0)
         return judge.judge(directory, domains: reports, assessments: assessments, exceptions: exceptions, previous: previous, warnings: warnings)
     }
 }

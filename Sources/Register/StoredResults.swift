@@ -37,11 +37,14 @@ extension AuditRegister {
     }()
 
     static func storeResult(_ result: AuditResult, directory: DirectoryRead?, runId: Int64, in db: Database) throws {
+        // The Members' part and the domains' part are each encoded an element at a time straight
+        // into the compressor: the whole encoding of 10,000 Members is never held, only its gzip.
         var members = result
         members.domains = []
+        let body = try GzipStream.compressing { write in try StreamedJSON(encoder: compactEncoder, write: write).object(try members.fields()) }
+        let domains = try GzipStream.compressing { write in try StreamedJSON(encoder: compactEncoder, write: write).array(result.domains) }
         try db.execute(sql: "INSERT INTO auditRunResult (runId, format, body, domains, directory) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [runId, ResultFormat.gzippedJSON.rawValue,
-                                   try gzip(compactEncoder.encode(members)), try gzip(compactEncoder.encode(result.domains)),
+                       arguments: [runId, ResultFormat.gzippedJSON.rawValue, body, domains,
                                    try directory.map { try gzip(compactEncoder.encode($0)) }])
     }
 
@@ -121,5 +124,35 @@ extension AuditRegister {
         // A stored part is at most a few hundred megabytes however large the authority.
         let plain = try buffer.decompress(with: .gzip, maxSize: 1 << 30)
         return Data(plain.readableBytesView)
+    }
+}
+
+/// gzip of data written in pieces: each piece is compressed as it comes, so only the
+/// compressed whole is held.
+enum GzipStream {
+    static func compressing(_ produce: (_ write: @escaping (Data) -> Void) throws -> Void) throws -> Data {
+        let compressor = CompressionAlgorithm.gzip().compressor
+        try compressor.startStream()
+        defer { try? compressor.finishStream() }
+        compressor.window = ByteBufferAllocator().buffer(capacity: 1 << 16)
+        var compressed = Data()
+        // The pieces come through a non-throwing callback; the first failure is kept and thrown.
+        var failure: Error?
+        func take(_ piece: inout ByteBuffer, flush: CompressNIOFlush) {
+            guard failure == nil else { return }
+            do {
+                try piece.compressStream(with: compressor, flush: flush) { compressed.append(contentsOf: $0.readableBytesView) }
+            } catch {
+                failure = error
+            }
+        }
+        try produce { data in
+            var piece = ByteBuffer(bytes: data)
+            take(&piece, flush: .no)
+        }
+        var end = ByteBuffer()
+        take(&end, flush: .finish)
+        if let failure { throw failure }
+        return compressed
     }
 }

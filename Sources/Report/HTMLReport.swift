@@ -28,31 +28,53 @@ public enum HTMLReport {
     }
 
     public static func render(_ result: AuditResult) -> String {
+        var page = ""
+        write(result) { page += $0 }
+        return page
+    }
+
+    /// The report in pieces, in order: the Member table, the findings and the evidence a row or
+    /// a block at a time, so that a file of 10,000 Members is never held whole (`StreamedFile`).
+    public static func write(_ result: AuditResult, to emit: (String) -> Void) {
         let h = Escape.html
         let members = result.members.sorted(by: attentionOrder)
-        var body: [String] = [header(result), navigation]
-        body.append("<main id=\"main\">")
-        if let notRecorded = result.notRecorded {
-            body.append("<p class=\"not-recorded\" role=\"alert\"><strong>This run was not recorded:</strong> \(h(notRecorded)). Later audits will not compare with it.</p>")
-        }
-        for warning in result.warnings { body.append("<p class=\"warning\"><strong>Warning:</strong> \(h(warning))</p>") }
-        body.append(summarySection(result))
-        body.append(HTMLReportSections.monitoringOfficer(result, members: members))
-        body.append(HTMLReportSections.organisations(result))
-        body.append(HTMLReportSections.controls(result))
-        body.append(HTMLReportSections.changes(result.changes))
-        body.append(HTMLReportSections.membersTable(members))
-        body.append(HTMLReportSections.findings(members, checkedDomains: Set(result.domains.map(\.asciiDomain))))
-        body.append(HTMLReportSections.evidence(result.domains))
-        body.append("</main>")
-        body.append("<footer><p class=\"meta\">\(h(footer(result)))</p></footer>")
         let title = result.replayOf.map { "Members' email accounts: replay of run #\($0), as of \(day(result.asOf))" }
             ?? "Members' email accounts: assessment of \(day(result.asOf))"
-        return document(title: title, body: body.joined(separator: "\n"), script: true)
+        emit(documentOpening(title: title))
+        // The body's parts, one line break between each, as the page has always had them.
+        var first = true
+        func part(_ write: () -> Void) {
+            if !first { emit("\n") }
+            first = false
+            write()
+        }
+        func part(_ text: String) { part { emit(text) } }
+        part(header(result))
+        part(navigation)
+        part("<main id=\"main\">")
+        if let notRecorded = result.notRecorded {
+            part("<p class=\"not-recorded\" role=\"alert\"><strong>This run was not recorded:</strong> \(h(notRecorded)). Later audits will not compare with it.</p>")
+        }
+        for warning in result.warnings { part("<p class=\"warning\"><strong>Warning:</strong> \(h(warning))</p>") }
+        part(summarySection(result))
+        part { HTMLReportSections.monitoringOfficer(result, members: members, to: emit) }
+        part(HTMLReportSections.organisations(result))
+        part(HTMLReportSections.controls(result))
+        part(HTMLReportSections.changes(result.changes))
+        part { HTMLReportSections.membersTable(members, to: emit) }
+        part { HTMLReportSections.findings(members, checkedDomains: Set(result.domains.map(\.asciiDomain)), to: emit) }
+        part { HTMLReportSections.evidence(result.domains, to: emit) }
+        part("</main>")
+        part("<footer><p class=\"meta\">\(h(footer(result)))</p></footer>")
+        emit(documentClosing(script: true))
     }
 
     /// A self-contained page: the report's own style (and script), named in its CSP by hash.
     static func document(title: String, body: String, script: Bool) -> String {
+        documentOpening(title: title) + body + documentClosing(script: script)
+    }
+
+    private static func documentOpening(title: String) -> String {
         """
         <!DOCTYPE html>
         <html lang="en-GB">
@@ -64,7 +86,13 @@ public enum HTMLReport {
         <style>\(HTMLReportStyle.stylesheet)</style>
         </head>
         <body>
-        \(body)
+
+        """
+    }
+
+    private static func documentClosing(script: Bool) -> String {
+        """
+
         \(script ? "<script>\(HTMLReportStyle.script)</script>" : "")
         </body>
         </html>

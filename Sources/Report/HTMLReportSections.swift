@@ -42,40 +42,58 @@ public enum HTMLReportSections {
 
     /// `limit`: at most this many Members in each list (the console's dashboard), with how many more there are.
     public static func monitoringOfficer(_ result: AuditResult, members: [MemberResult], links: MemberLinks = .withinReport, limit: Int? = nil) -> String {
+        var section = ""
+        monitoringOfficer(result, members: members, links: links, limit: limit) { section += $0 }
+        return section
+    }
+
+    /// The same, written a Member's row at a time (every Member needing action is in the report's).
+    static func monitoringOfficer(_ result: AuditResult, members: [MemberResult], links: MemberLinks = .withinReport, limit: Int? = nil,
+                                  to emit: (String) -> Void) {
         let needing = members.filter { $0.verdict == .nonCompliant || $0.verdict == .unknown || $0.verdict == .assessmentDue }
-        let rows = needing.prefix(limit ?? needing.count).map { member -> String in
-            // The same step for the same person is said once, naming every control it is for.
-            var grouped: [(owner: String, step: String, controls: [String], accepted: [Int64])] = []
-            for item in ActionItem.of(member) {
-                let accepted = item.acceptedBy.map { [$0.id] } ?? []
-                if let index = grouped.firstIndex(where: { $0.owner == item.owner && $0.step == item.nextStep }) {
-                    grouped[index].controls.append(item.finding.control)
-                    grouped[index].accepted += accepted
-                } else {
-                    grouped.append((item.owner, item.nextStep, [item.finding.control], accepted))
-                }
-            }
-            let steps = grouped.map { group -> String in
-                let accepted = group.accepted.isEmpty ? "" : " <em>(accepted by exception \(group.accepted.map { "#\($0)" }.joined(separator: ", ")))</em>"
-                return "<li><strong>\(h(group.owner))</strong>: \(h(group.step)) <span class=\"control\">(\(h(group.controls.joined(separator: ", "))))</span>\(accepted)</li>"
-            }
-            let what = steps.isEmpty ? "<p>\(h(member.reason))</p>" : "<ul class=\"steps\">\(steps.joined())</ul>"
-            return "<tr>\(cell("Member", memberLink(member, links) + "<br><span class=\"small\">\(h(member.organisation ?? ""))</span>"))"
-                + "\(cell("Verdict", HTMLReport.badge(member.verdict)))\(cell("Who must act, and the next step", what))</tr>"
-        }
+        let shown = needing.prefix(limit ?? needing.count)
         let due = members.filter { $0.verdict == .assessmentDue }.count
-        let table = rows.isEmpty ? "<p>Every Member is compliant or covered by an exception: nobody has to act.</p>"
-            : "<table class=\"reflow actions\"><caption>Who must act for each Member needing attention</caption>"
-            + heads(["Member", "Verdict", "Who must act, and the next step"]) + "<tbody>\(rows.joined())</tbody></table>"
-            + (needing.count > rows.count ? "<p>… and \(needing.count - rows.count) more Members needing attention (the run's report lists them all).</p>" : "")
-        return """
+        emit("""
         <section id="attention" aria-labelledby="attention-h"><h2 id="attention-h">For the Monitoring Officer</h2>
         <p class="lead">\(needing.count) of \(result.members.count) Members need attention; \(due) \(due == 1 ? "is" : "are") waiting for a 10-minute assessment. \(result.exceptions.count) exception\(result.exceptions.count == 1 ? " is" : "s are") in force.</p>
-        \(table)
+
+        """)
+        if shown.isEmpty {
+            emit("<p>Every Member is compliant or covered by an exception: nobody has to act.</p>")
+        } else {
+            emit("<table class=\"reflow actions\"><caption>Who must act for each Member needing attention</caption>"
+                 + heads(["Member", "Verdict", "Who must act, and the next step"]) + "<tbody>")
+            for member in shown { emit(actionRow(member, links: links)) }
+            emit("</tbody></table>" + (needing.count > shown.count ? "<p>… and \(needing.count - shown.count) more Members needing attention (the run's report lists them all).</p>" : ""))
+        }
+        emit("""
+
         \(exceptions(result, members: members, links: links))
         \(assessments(result, members: members, links: links, limit: limit))
         </section>
-        """
+        """)
+    }
+
+    /// One Member needing action: who must act and the next step.
+    private static func actionRow(_ member: MemberResult, links: MemberLinks) -> String {
+        // The same step for the same person is said once, naming every control it is for.
+        var grouped: [(owner: String, step: String, controls: [String], accepted: [Int64])] = []
+        for item in ActionItem.of(member) {
+            let accepted = item.acceptedBy.map { [$0.id] } ?? []
+            if let index = grouped.firstIndex(where: { $0.owner == item.owner && $0.step == item.nextStep }) {
+                grouped[index].controls.append(item.finding.control)
+                grouped[index].accepted += accepted
+            } else {
+                grouped.append((item.owner, item.nextStep, [item.finding.control], accepted))
+            }
+        }
+        let steps = grouped.map { group -> String in
+            let accepted = group.accepted.isEmpty ? "" : " <em>(accepted by exception \(group.accepted.map { "#\($0)" }.joined(separator: ", ")))</em>"
+            return "<li><strong>\(h(group.owner))</strong>: \(h(group.step)) <span class=\"control\">(\(h(group.controls.joined(separator: ", "))))</span>\(accepted)</li>"
+        }
+        let what = steps.isEmpty ? "<p>\(h(member.reason))</p>" : "<ul class=\"steps\">\(steps.joined())</ul>"
+        return "<tr>\(cell("Member", memberLink(member, links) + "<br><span class=\"small\">\(h(member.organisation ?? ""))</span>"))"
+            + "\(cell("Verdict", HTMLReport.badge(member.verdict)))\(cell("Who must act, and the next step", what))</tr>"
     }
 
     /// Live exceptions (those ending within 30 days marked), partial ones and those that lapsed.
@@ -189,56 +207,62 @@ public enum HTMLReportSections {
         """
     }
 
-    static func membersTable(_ members: [MemberResult]) -> String {
+    /// Written a row at a time (see `HTMLReport.write`).
+    static func membersTable(_ members: [MemberResult], to emit: (String) -> Void) {
         let options = Verdict.allCases.map { "<option value=\"\($0.rawValue)\">\(HTMLReport.verdictLabels[$0]!)</option>" }.joined()
-        let rows = members.map { member -> String in
-            let until = member.verdictUntil.map(HTMLReport.day)
-            let role = member.role.map { "<br><span class=\"small\">\(h($0))</span>" } ?? ""
-            return "<tr data-verdict=\"\(member.verdict.rawValue)\">\(cell("Member", memberLink(member) + role, sort: member.name.lowercased()))"
-                + "\(cell("Organisation", h(member.organisation ?? "")))<td data-label=\"Address\" class=\"screen-only\">\(h(member.address ?? "none"))</td>"
-                + "<td data-label=\"Account\" class=\"screen-only\">\(member.accountClass.rawValue)</td>"
-                + "\(cell("Verdict", HTMLReport.badge(member.verdict), sort: "\(HTMLReport.verdictRank[member.verdict] ?? 9)"))"
-                + "\(cell("Until", until ?? "—", sort: until ?? "9999"))\(cell("Why", h(member.reason)))</tr>"
-        }
         let sortable = ["Member", "Organisation", "Address", "Account", "Verdict", "Until", "Why"].map { label in
             let screenOnly = label == "Address" || label == "Account" ? " class=\"screen-only\"" : ""
             return "<th scope=\"col\"\(screenOnly)><button type=\"button\" class=\"sort\">\(label)</button></th>"
         }.joined()
-        return """
+        emit("""
         <section id="members" aria-labelledby="members-h"><h2 id="members-h">Members</h2>
         <p class="noprint"><label for="verdict-filter">Show</label> <select id="verdict-filter"><option value="">all verdicts</option>\(options)</select>
         <span id="shown" aria-live="polite"></span>. Sort by a column with its heading's button.</p>
         <table id="members-table" class="reflow"><caption>Every Member, those needing action first</caption><thead><tr>\(sortable)</tr></thead>
         <tbody>
-        \(rows.joined(separator: "\n"))
+
+        """)
+        for (index, member) in members.enumerated() {
+            let until = member.verdictUntil.map(HTMLReport.day)
+            let role = member.role.map { "<br><span class=\"small\">\(h($0))</span>" } ?? ""
+            emit((index == 0 ? "" : "\n")
+                + "<tr data-verdict=\"\(member.verdict.rawValue)\">\(cell("Member", memberLink(member) + role, sort: member.name.lowercased()))"
+                + "\(cell("Organisation", h(member.organisation ?? "")))<td data-label=\"Address\" class=\"screen-only\">\(h(member.address ?? "none"))</td>"
+                + "<td data-label=\"Account\" class=\"screen-only\">\(member.accountClass.rawValue)</td>"
+                + "\(cell("Verdict", HTMLReport.badge(member.verdict), sort: "\(HTMLReport.verdictRank[member.verdict] ?? 9)"))"
+                + "\(cell("Until", until ?? "—", sort: until ?? "9999"))\(cell("Why", h(member.reason)))</tr>")
+        }
+        emit("""
+
         </tbody></table>
         </section>
-        """
+        """)
     }
 
     // MARK: Findings by Member
 
-    static func findings(_ members: [MemberResult], checkedDomains: Set<String>) -> String {
-        let blocks = members.map { member -> String in
-            // Link to the evidence only where the domain was checked (personal webmail is not).
-            let domain = member.domain.map { name in
-                checkedDomains.contains(name) ? " · domain <a href=\"#d-\(h(HTMLReport.anchor(name)))\">\(h(name))</a>" : " · domain \(h(name))"
-            } ?? ""
-            return """
-            <details id="m-\(h(HTMLReport.anchor(member.id)))" class="member"><summary>\(HTMLReport.badge(member.verdict)) \(h(member.name))\(member.role.map { " — \(h($0))" } ?? "")</summary>
-            <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
-            \(memberFindings(member))
-            </details>
-            """
-        }
-        return """
+    /// Written a Member at a time (see `HTMLReport.write`).
+    static func findings(_ members: [MemberResult], checkedDomains: Set<String>, to emit: (String) -> Void) {
+        emit("""
         <section id="details" aria-labelledby="details-h"><h2 id="details-h">Findings by Member</h2>
         <p>Open a Member to see their findings: required failures first, then what could not be checked, then advised items; what passes is folded.
         <span class="print-note">On paper, only the Members opened on screen are printed.</span></p>
         <p class="noprint"><button type="button" id="open-all">Open every Member</button> <button type="button" id="close-all">Close every Member</button></p>
-        \(blocks.joined(separator: "\n"))
-        </section>
-        """
+
+        """)
+        for (index, member) in members.enumerated() {
+            // Link to the evidence only where the domain was checked (personal webmail is not).
+            let domain = member.domain.map { name in
+                checkedDomains.contains(name) ? " · domain <a href=\"#d-\(h(HTMLReport.anchor(name)))\">\(h(name))</a>" : " · domain \(h(name))"
+            } ?? ""
+            emit((index == 0 ? "" : "\n") + """
+            <details id="m-\(h(HTMLReport.anchor(member.id)))" class="member"><summary>\(HTMLReport.badge(member.verdict)) \(h(member.name))\(member.role.map { " — \(h($0))" } ?? "")</summary>
+            <p class="meta">\(h(member.organisation ?? "")) · \(h(member.address ?? "no address")) · \(member.accountClass.rawValue) account\(domain)</p>
+            \(memberFindings(member))
+            </details>
+            """)
+        }
+        emit("\n</section>")
     }
 
     /// One Member's reason, exception and findings, in the order a reader needs them.
@@ -310,9 +334,16 @@ public enum HTMLReportSections {
         return "<div class=\"spf-tree\"><p>Record tree:</p><ul>\(items.joined())</ul></div>"
     }
 
-    static func evidence(_ domains: [DomainReport]) -> String {
+    /// Written a domain at a time (see `HTMLReport.write`).
+    static func evidence(_ domains: [DomainReport], to emit: (String) -> Void) {
         let formatter = ISO8601DateFormatter()
-        let blocks = domains.map { report -> String in
+        emit("""
+        <section id="evidence" aria-labelledby="evidence-h"><h2 id="evidence-h">Evidence appendix</h2>
+        <p>The DNS answers, HTTP responses and SMTP replies behind every domain result.</p>
+        <p class="noprint"><input type="checkbox" id="print-evidence"> <label for="print-evidence">Print the evidence too (it is left off paper unless this is ticked)</label></p>
+
+        """)
+        for (index, report) in domains.enumerated() {
             let checks = report.checks.map { check -> String in
                 let evidence = check.evidence.map { item -> String in
                     // A body's CRLF is a line end, shown as one, never as an escape.
@@ -321,14 +352,9 @@ public enum HTMLReportSections {
                 }
                 return "<h3>\(h(report.domain)): \(h(check.id)), \(h(check.status.rawValue))</h3><p>\(h(check.summary))</p>\(spfTree(check.details))<ul class=\"evidence\">\(evidence.joined())</ul>"
             }
-            return "<details id=\"d-\(h(HTMLReport.anchor(report.asciiDomain)))\" class=\"domain\"><summary>\(h(report.domain))</summary>\(checks.joined(separator: "\n"))</details>"
+            emit((index == 0 ? "" : "\n")
+                + "<details id=\"d-\(h(HTMLReport.anchor(report.asciiDomain)))\" class=\"domain\"><summary>\(h(report.domain))</summary>\(checks.joined(separator: "\n"))</details>")
         }
-        return """
-        <section id="evidence" aria-labelledby="evidence-h"><h2 id="evidence-h">Evidence appendix</h2>
-        <p>The DNS answers, HTTP responses and SMTP replies behind every domain result.</p>
-        <p class="noprint"><input type="checkbox" id="print-evidence"> <label for="print-evidence">Print the evidence too (it is left off paper unless this is ticked)</label></p>
-        \(blocks.joined(separator: "\n"))
-        </section>
-        """
+        emit("\n</section>")
     }
 }

@@ -14,17 +14,18 @@ public enum ReportFiles {
     public static func write(_ result: AuditResult, to folder: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let files: [(String, Data)] = [
-                ("index.html", Data(HTMLReport.render(result).utf8)),
-                ("audit.json", try JSONOutput.encode(result)),
-                ("action-plan.csv", CSVActionPlan.file(result)),
-                ("summary.md", Data(MarkdownReport.render(result).utf8)),
-            ]
-            for (name, data) in files {
-                try data.write(to: URL(fileURLWithPath: folder).appendingPathComponent(name), options: .atomic)
-            }
+            func path(_ name: String) -> String { URL(fileURLWithPath: folder).appendingPathComponent(name).path }
+            // The two large files are streamed: a report of 10,000 Members is tens of megabytes.
+            let page = try StreamedFile(path: path("index.html"))
+            HTMLReport.write(result) { page.write($0) }
+            try page.commit()
+            let json = try StreamedFile(path: path("audit.json"))
+            try AuditJSON.write(result) { json.write($0) }
+            try json.commit()
+            try CSVActionPlan.file(result).write(to: URL(fileURLWithPath: path("action-plan.csv")), options: .atomic)
+            try Data(MarkdownReport.render(result).utf8).write(to: URL(fileURLWithPath: path("summary.md")), options: .atomic)
         } catch {
-            throw Failure(description: "cannot write the report into \(folder): \(error.localizedDescription)")
+            throw Failure(description: "cannot write the report into \(folder): \((error as? StreamedFile.Failure)?.description ?? error.localizedDescription)")
         }
     }
 }

@@ -136,7 +136,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
         switch format {
         case .json:
-            FileHandle.standardOutput.write(try JSONOutput.encode(shown))
+            try AuditJSON.write(shown) { FileHandle.standardOutput.write($0) }
             FileHandle.standardOutput.write(Data("\n".utf8))
         case .text where !mail.printMail:
             FileHandle.standardOutput.write(Data(AuditSummaryText.render(shown, reportFolder: out).utf8))
