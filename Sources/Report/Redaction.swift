@@ -13,19 +13,64 @@ public enum Redaction {
     static let titles: Set<String> = ["cllr", "councillor", "dr", "mr", "mrs", "ms", "mx", "miss", "prof", "professor", "sir", "dame", "rev", "lord", "lady"]
 
     public static func redact(_ result: AuditResult) throws -> AuditResult {
-        let replacements = self.replacements(result)
+        let replacements = ReplacementIndex(self.replacements(result))
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
-        let tree = try JSONSerialization.jsonObject(with: try encoder.encode(result))
-        let rewritten = rewrite(tree, replacements)
-        var redacted = try decoder.decode(AuditResult.self, from: try JSONSerialization.data(withJSONObject: rewritten))
+        let rewritten = try rewriteStrings(try encoder.encode(result), replacements)
+        var redacted = try decoder.decode(AuditResult.self, from: rewritten)
         // Kept exactly: the real run time (ISO 8601 in JSON drops its fraction of a second).
         redacted.generatedAt = result.generatedAt
         redacted.asOf = result.asOf
         redacted.redacted = true
         return redacted
+    }
+
+    /// Every string value of compact JSON with the replacements made; keys, numbers and the
+    /// rest as they were. Done on the text, not on a JSONSerialization tree of it, which for
+    /// 1,000 Members took 450 MB.
+    static func rewriteStrings(_ json: Data, _ replacements: ReplacementIndex) throws -> Data {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
+        let literalEncoder = JSONEncoder()
+        literalEncoder.outputFormatting = [.withoutEscapingSlashes]
+        let literalDecoder = JSONDecoder()
+        var out = [UInt8]()
+        out.reserveCapacity(json.count + json.count / 8)
+        try json.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var index = 0
+            while index < bytes.count {
+                guard bytes[index] == quote else {
+                    out.append(bytes[index])
+                    index += 1
+                    continue
+                }
+                var end = index + 1
+                var escaped = false
+                while end < bytes.count && bytes[end] != quote {
+                    if bytes[end] == backslash { escaped = true; end += 1 }
+                    end += 1
+                }
+                guard end < bytes.count else { throw Failure(description: "an unterminated string at byte \(index)") }
+                let literal = UnsafeRawBufferPointer(rebasing: bytes[index...end])
+                // Compact JSON puts a key's colon right after it; keys are the schema's names.
+                if end + 1 < bytes.count && bytes[end + 1] == colon {
+                    out.append(contentsOf: literal)
+                } else {
+                    let text = escaped ? try literalDecoder.decode(String.self, from: Data(literal))
+                                       : String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(index + 1)..<end]), as: UTF8.self)
+                    let replaced = apply(replacements, to: text)
+                    if replaced == text { out.append(contentsOf: literal) } else { out.append(contentsOf: try literalEncoder.encode(replaced)) }
+                }
+                index = end + 1
+            }
+        }
+        return Data(out)
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// One replacement: `text` (an address, a name, a part of a name) and what stands for it.
@@ -68,6 +113,9 @@ public enum Redaction {
                 list.append(Replacement(text: word, with: "\(word.first!.uppercased()).", wholeWord: true))
             }
         }
+        // A word many Members share ("David") is one replacement, not one a Member.
+        var seen: Set<String> = []
+        list = list.filter { seen.insert("\($0.wholeWord == nil)\u{0}\($0.text)\u{0}\($0.with)").inserted }
         // Longest first, so that a whole name goes before its parts.
         return list.sorted { $0.text.count > $1.text.count }
     }
@@ -76,25 +124,87 @@ public enum Redaction {
         name.split(whereSeparator: { $0.isWhitespace }).map(String.init)
     }
 
-    private static func rewrite(_ value: Any, _ replacements: [Replacement]) -> Any {
-        switch value {
-        case let text as String: return apply(replacements, to: text)
-        case let array as [Any]: return array.map { rewrite($0, replacements) }
-        case let object as [String: Any]: return object.mapValues { rewrite($0, replacements) }
-        default: return value
-        }
-    }
-
-    static func apply(_ replacements: [Replacement], to text: String) -> String {
+    /// Each replacement, longest first, that occurs in the text as it stands by then.
+    static func apply(_ index: ReplacementIndex, to text: String) -> String {
         var out = text
-        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord == nil ? .caseInsensitive : []) != nil {
+        var candidates = index.candidates(in: out, after: -1)
+        var next = 0
+        while next < candidates.count {
+            let position = candidates[next]
+            next += 1
+            let replacement = index.replacements[position]
+            guard out.range(of: replacement.text, options: replacement.wholeWord == nil ? .caseInsensitive : []) != nil else { continue }
             if let expression = replacement.wholeWord {
                 out = expression.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
                                                           withTemplate: NSRegularExpression.escapedTemplate(for: replacement.with))
             } else {
                 out = out.replacingOccurrences(of: replacement.text, with: replacement.with, options: .caseInsensitive)
             }
+            // The text changed: the later replacements are looked for in what it is now.
+            candidates = index.candidates(in: out, after: position)
+            next = 0
         }
         return out
+    }
+
+    /// The replacements a text holds, found without trying each: every string of a report is
+    /// looked at, and trying all of 10,000 Members' names on each of them took hours
+    /// (200 Members: 31 s against 2.4 s unredacted). Texts and replacements that are ASCII are
+    /// compared case-blind on their bytes: a replacement is filed under its first three bytes
+    /// and its length, so at each place in a text only those that start there are looked up.
+    struct ReplacementIndex {
+        let replacements: [Replacement]
+        private struct Bucket {
+            /// The lengths of the replacements filed here, each once.
+            var lengths: [Int] = []
+            /// Positions in `replacements`, by their lowercased text.
+            var byText: [ArraySlice<UInt8>: [Int]] = [:]
+        }
+        private var buckets: [UInt32: Bucket] = [:]
+        /// Tried on every text: shorter than three bytes, or not ASCII, where case-blind
+        /// matching (ß and SS, the Kelvin sign and k) is beyond a byte comparison.
+        private var always: [Int] = []
+
+        init(_ replacements: [Replacement]) {
+            self.replacements = replacements
+            for (position, replacement) in replacements.enumerated() {
+                let bytes = Self.lowercased(Array(replacement.text.utf8))
+                guard bytes.count >= 3, bytes.allSatisfy({ $0 < 0x80 }) else {
+                    always.append(position)
+                    continue
+                }
+                let key = Self.key(bytes, at: 0)
+                var bucket = buckets[key] ?? Bucket()
+                if !bucket.lengths.contains(bytes.count) { bucket.lengths.append(bytes.count) }
+                bucket.byText[bytes[...], default: []].append(position)
+                buckets[key] = bucket
+            }
+        }
+
+        /// Positions after `after`, in order, of the replacements that occur in `text` (for a
+        /// text that is not ASCII: all of them, each then tried).
+        func candidates(in text: String, after: Int) -> [Int] {
+            let original = Array(text.utf8)
+            guard original.allSatisfy({ $0 < 0x80 }) else { return Array(replacements.indices.dropFirst(after + 1)) }
+            let bytes = Self.lowercased(original)
+            var found = Set(always.filter { $0 > after })
+            if bytes.count >= 3 {
+                for start in 0...(bytes.count - 3) {
+                    guard let bucket = buckets[Self.key(bytes, at: start)] else { continue }
+                    for length in bucket.lengths where start + length <= bytes.count {
+                        for position in bucket.byText[bytes[start..<(start + length)]] ?? [] where position > after { found.insert(position) }
+                    }
+                }
+            }
+            return found.sorted()
+        }
+
+        private static func lowercased(_ bytes: [UInt8]) -> [UInt8] {
+            bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+        }
+
+        private static func key(_ bytes: [UInt8], at start: Int) -> UInt32 {
+            UInt32(bytes[start]) << 16 | UInt32(bytes[start + 1]) << 8 | UInt32(bytes[start + 2])
+        }
     }
 }

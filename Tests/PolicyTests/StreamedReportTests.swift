@@ -163,3 +163,55 @@ final class StreamedReportTests: XCTestCase {
         XCTAssertEqual(try JSONOutput.encode(stored.domains), try JSONOutput.encode(original.domains))
     }
 }
+
+/// Redaction finds the replacements a text holds by index; what it writes must be what trying
+/// every replacement on every text wrote.
+final class RedactionIndexTests: XCTestCase {
+    private func tryingEach(_ replacements: [Redaction.Replacement], _ text: String) -> String {
+        var out = text
+        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord == nil ? .caseInsensitive : []) != nil {
+            if let expression = replacement.wholeWord {
+                out = expression.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
+                                                          withTemplate: NSRegularExpression.escapedTemplate(for: replacement.with))
+            } else {
+                out = out.replacingOccurrences(of: replacement.text, with: replacement.with, options: .caseInsensitive)
+            }
+        }
+        return out
+    }
+
+    func testTheIndexFindsWhatTryingEveryReplacementFinds() {
+        let replacements = [
+            Redaction.Replacement(text: "dana.brooks@gmail.com", with: "(withheld)@gmail.com", wholeWord: false),
+            Redaction.Replacement(text: "Cllr Dana Brooks", with: "Cllr D.B. (St Ives)", wholeWord: false),
+            Redaction.Replacement(text: "Jürgen Strauß", with: "J.S. (Ely)", wholeWord: false),
+            Redaction.Replacement(text: "Brooks", with: "B.", wholeWord: true),
+            Redaction.Replacement(text: "Dana", with: "D.", wholeWord: true),
+            Redaction.Replacement(text: "Jo", with: "J. (Soham)", wholeWord: false),
+            Redaction.Replacement(text: "Kim", with: "K.", wholeWord: true),
+        ].sorted { $0.text.count > $1.text.count }
+        let texts = [
+            "", "no names here", "CLLR DANA BROOKS wrote", "mail DANA.BROOKS@GMAIL.COM now", "Brooks, Dana and Brooksy",
+            "jürgen strauß", "JÜRGEN STRAUSS", "Jo and JO and jo", "Kim and \u{212A}im", "ab", "Dan", "x Cllr Dana Brooksx",
+            "Cllr Dana Brooks <dana.brooks@gmail.com> (Brooks)",
+        ]
+        let index = Redaction.ReplacementIndex(replacements)
+        for text in texts {
+            XCTAssertEqual(Redaction.apply(index, to: text), tryingEach(replacements, text), text)
+        }
+        XCTAssertFalse(Redaction.apply(index, to: "Cllr Dana Brooks").contains("Brooks"))
+    }
+
+    /// String values are rewritten wherever they are, escaped or not; keys never.
+    func testEveryStringValueOfTheJSONTextIsRewrittenAndNoKey() throws {
+        let index = Redaction.ReplacementIndex([Redaction.Replacement(text: "Dana Brooks", with: "D.B.", wholeWord: false)])
+        let json = Data(#"{"Dana Brooks":"Dana Brooks","list":["x \"Dana Brooks\" y",1,true,null,"DANA BROOKS\n"],"n":{"k":"Dana\u0020Brooks"}}"#.utf8)
+        let rewritten = try Redaction.rewriteStrings(json, index)
+        let tree = try XCTUnwrap(try JSONSerialization.jsonObject(with: rewritten) as? [String: Any])
+        XCTAssertEqual(tree["Dana Brooks"] as? String, "D.B.")
+        XCTAssertEqual((tree["list"] as? [Any])?.first as? String, "x \"D.B.\" y")
+        XCTAssertEqual((tree["list"] as? [Any])?.last as? String, "D.B.\n")
+        XCTAssertEqual((tree["n"] as? [String: String])?["k"], "D.B.")
+        XCTAssertThrowsError(try Redaction.rewriteStrings(Data(#"{"a":"open"#.utf8), index))
+    }
+}
