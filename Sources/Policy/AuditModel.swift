@@ -45,7 +45,8 @@ public struct Finding: Codable, Sendable, Equatable {
 
     /// The control's own text, the same in every finding of that control.
     public var text: ControlText {
-        ControlText(title: title, severity: severity, reference: reference, explanation: explanation)
+        get { ControlText(title: title, severity: severity, reference: reference, explanation: explanation) }
+        set { title = newValue.title; severity = newValue.severity; reference = newValue.reference; explanation = newValue.explanation }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -358,10 +359,7 @@ public struct AuditResult: Codable, Sendable {
                         throw DecodingError.dataCorruptedError(forKey: .controls, in: container,
                                                                debugDescription: "member \(members[m].id)'s finding of \(control) has no entry in controls")
                     }
-                    members[m].findings[f].title = text.title
-                    members[m].findings[f].severity = text.severity
-                    members[m].findings[f].reference = text.reference
-                    members[m].findings[f].explanation = text.explanation
+                    members[m].findings[f].text = text
                 }
             }
         }

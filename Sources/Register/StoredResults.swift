@@ -114,9 +114,7 @@ extension AuditRegister {
     }
 
     static func gzip(_ data: Data) throws -> Data {
-        var buffer = ByteBuffer(bytes: data)
-        let compressed = try buffer.compress(with: .gzip)
-        return Data(compressed.readableBytesView)
+        try GzipStream.compressing { write in write(data) }
     }
 
     static func gunzip(_ data: Data) throws -> Data {
