@@ -33,8 +33,10 @@ let package = Package(
                        providers: [.apt(["libldap-dev"])]),
         // glibc's malloc.h (malloc_trim), part of libc6-dev.
         .systemLibrary(name: "CMalloc"),
+        // A server certificate's names and dates from curl's OpenSSL session (libssl-dev).
+        .target(name: "CTLSPeer", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
 
-        .target(name: "Curl", dependencies: ["CCurl"]),
+        .target(name: "Curl", dependencies: ["CCurl", "CTLSPeer"]),
         .target(name: "DoH", dependencies: ["Curl"]),
         .target(name: "MailDomain", dependencies: [
             "DoH", "Curl", "CPSL", "CIDN2",

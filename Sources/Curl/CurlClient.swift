@@ -13,7 +13,9 @@ private let curlGlobalInit: Void = { curl_global_init(mailaudit_curl_global_defa
 ///
 /// At the C boundary: the multi handle is touched only by the transfer thread (and
 /// `curl_multi_wakeup`, which libcurl allows from any thread); `lock` guards every mutable field
-/// shared with callers (`waiting`, `running`, `stopping` and the failure counts).
+/// shared with callers (`waiting`, `running`, `stopping`, the handle pool and the failure
+/// counts). A pooled easy handle is in no multi handle and belongs to no transfer: whoever takes
+/// it from the pool has it alone.
 public final class CurlClient: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NSLock()
@@ -26,6 +28,11 @@ public final class CurlClient: @unchecked Sendable {
     /// After this, nothing more is sent: a run bounded by it ends, whatever the servers do.
     public let deadline: ContinuousClock.Instant?
     private var refusedAfterDeadline = 0
+    /// Easy handles left by finished transfers, with their request shape (`HTTPRequest.shape`),
+    /// for the next request of that shape; at most `pooledHandleLimit`. A run has one or two
+    /// shapes, so a list searched from its end does.
+    private var pooledHandles: [(shape: String, handle: EasyHandle)] = []
+    private let pooledHandleLimit = 64
 
     /// - Parameter maxConnectionsPerHost: a bound on parallel connections to one host; with
     ///   HTTP/2 most transfers share one anyway.
@@ -65,7 +72,9 @@ public final class CurlClient: @unchecked Sendable {
             request.connectTimeout = min(request.connectTimeout, remaining)
         }
         do {
-            let transfer = try Transfer(request: request)
+            assert(request.handleShape == nil || request.handleShape == request.shape, "a reused request's shape changed")
+            let shape = request.handleShape
+            let transfer = try Transfer(request: request, shape: shape, pooled: shape.flatMap(takePooledHandle))
             return try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation
                 enqueue(transfer)
@@ -107,6 +116,20 @@ public final class CurlClient: @unchecked Sendable {
         localFailureCount += 1
     }
 
+    private func takePooledHandle(shape: String) -> EasyHandle? {
+        lock.lock(); defer { lock.unlock() }
+        guard let index = pooledHandles.lastIndex(where: { $0.shape == shape }) else { return nil }
+        return pooledHandles.remove(at: index).handle
+    }
+
+    /// Keeps the handle of a transfer that ended well for the next request of its shape. One
+    /// that failed is not kept: nothing of a failure should carry over.
+    private func pool(_ handle: EasyHandle, shape: String) {
+        lock.lock(); defer { lock.unlock() }
+        guard !stopping, pooledHandles.count < pooledHandleLimit else { return }
+        pooledHandles.append((shape, handle))
+    }
+
     /// Hands a task to the transfer thread, or abandons it when the client is shutting down.
     func enqueue(_ task: CurlTask) {
         lock.lock()
@@ -116,8 +139,10 @@ public final class CurlClient: @unchecked Sendable {
             return
         }
         waiting.append(task)
+        // One wake-up for a burst: the transfer thread takes every waiting task at once, so a
+        // task joining others still waiting is picked up by the wake-up they already sent.
         // Under the lock: the multi handle cannot be freed between the check and the wake-up.
-        curl_multi_wakeup(multi)
+        if waiting.count == 1 { curl_multi_wakeup(multi) }
         lock.unlock()
     }
 
@@ -152,6 +177,7 @@ public final class CurlClient: @unchecked Sendable {
         // The easy handles are gone with their transfers; the multi handle (and the connection
         // cache it owns) goes here, on the thread that used it.
         lock.lock()
+        pooledHandles.removeAll()
         curl_multi_cleanup(multi)
         lock.unlock()
         stopped.signal()
@@ -166,7 +192,10 @@ public final class CurlClient: @unchecked Sendable {
             let code = mailaudit_curl_msg_result(message)
             task.finish(code: code)
             curl_multi_remove_handle(multi, easy)
-            // The task (and its easy handle) is freed when the last reference goes, here.
+            if code == CURLE_OK, let transfer = task as? Transfer, let shape = transfer.reusableShape {
+                pool(transfer.handle, shape: shape)
+            }
+            // The task (and its easy handle, unless pooled) is freed when the last reference goes, here.
         }
     }
 }

@@ -1,4 +1,5 @@
 import CCurl
+import CTLSPeer
 import Foundation
 
 /// One libcurl easy handle and the memory curl keeps pointers to while it lives: the error
@@ -44,36 +45,36 @@ final class EasyHandle {
         return mailaudit_curl_setopt_ptr(pointer, option, list)
     }
 
+    /// Trusts the CA bundle file alone (the given one, or the system's
+    /// /etc/ssl/certs/ca-certificates.crt), not also Debian's default directory /etc/ssl/certs,
+    /// which holds the same certificates. curl keeps a store read from a file alone for every
+    /// later connection of the multi handle; with a directory too it reads the whole bundle
+    /// again for each connection, which cost more than the TLS handshake itself.
+    func trustBundleOnly() -> CURLcode { mailaudit_curl_setopt_ptr(pointer, CURLOPT_CAPATH, nil) }
+
     /// curl's own words for why a transfer ended with `code`.
     func message(for code: CURLcode) -> String {
         let detailed = String(cString: errorBuffer)
         return detailed.isEmpty ? String(cString: curl_easy_strerror(code)) : detailed
     }
 
-    /// Subject, issuer and validity of the server's own certificate (the first of the chain);
-    /// needs CURLOPT_CERTINFO.
+    /// Subject, issuer and validity of the server's own certificate, read from the connection's
+    /// TLS session: only while it is alive (from a header callback, or after a connect-only
+    /// transfer). Nil when there is no TLS session or no certificate.
     func leafCertificate() -> CertificateSummary? {
-        var info: UnsafeMutablePointer<curl_certinfo>?
-        guard mailaudit_curl_getinfo_certinfo(pointer, &info) == CURLE_OK, let info,
-              info.pointee.num_of_certs > 0, let first = info.pointee.certinfo?[0] else { return nil }
-        var summary = CertificateSummary()
-        var node: UnsafeMutablePointer<curl_slist>? = first
-        while let current = node {
-            if let data = current.pointee.data {
-                let line = String(cString: data)
-                if let colon = line.firstIndex(of: ":") {
-                    let value = String(line[line.index(after: colon)...])
-                    switch line[..<colon] {
-                    case "Subject": summary.subject = value
-                    case "Issuer": summary.issuer = value
-                    case "Start date": summary.notBefore = value
-                    case "Expire date": summary.notAfter = value
-                    default: break
-                    }
-                }
+        var peer = mailaudit_tls_peer()
+        guard mailaudit_tls_peer_read(pointer, &peer) == 1 else { return nil }
+        func text<T>(_ field: inout T) -> String? {
+            let value = withUnsafeBytes(of: &field) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
-            node = current.pointee.next
+            return value.isEmpty ? nil : value
         }
+        var summary = CertificateSummary()
+        summary.subject = text(&peer.subject)
+        summary.issuer = text(&peer.issuer)
+        summary.notBefore = text(&peer.not_before)
+        summary.notAfter = text(&peer.not_after)
         return summary
     }
 }

@@ -22,10 +22,25 @@ public struct HTTPRequest: Sendable {
     /// Pre-resolved addresses ("host:port:address"), so curl never asks the system resolver.
     public var resolve: [String] = []
     public var httpVersion: HTTPVersion = .negotiate
-    /// Ask for the server's certificate chain details (subject, issuer, expiry) for evidence.
+    /// Read the server certificate's subject, issuer and validity, for evidence.
     public var wantCertificateInfo = false
+    /// Set by `reuseHandles()`: the shape this request and its copies share.
+    public private(set) var handleShape: String?
 
     public init(url: String) { self.url = url }
+
+    /// For many requests made from this one by changing only the URL, the body or the time-outs
+    /// (DoH queries): the easy handle of a finished transfer is kept and used again by the next
+    /// of them, as libcurl advises, instead of being made and configured anew each time. Call it
+    /// once, on the request the others are copied from: the shape is worked out here, not per request.
+    public mutating func reuseHandles() { handleShape = shape }
+
+    /// Everything but the URL, the body and the time-outs, which are set for every transfer.
+    var shape: String {
+        let post = if case .post = method { true } else { false }
+        return [post ? "POST" : "GET", caFile ?? "", "\(maxBodyBytes)", "\(httpVersion)", "\(wantCertificateInfo)",
+                headers.joined(separator: "\n"), resolve.joined(separator: "\n")].joined(separator: "\u{0}")
+    }
 }
 
 public struct CertificateSummary: Sendable, Codable, Equatable {

@@ -60,12 +60,12 @@ final class STARTTLSProbe: CurlTask {
             handle.set(CURLOPT_SSL_VERIFYPEER, 1),
             handle.set(CURLOPT_SSL_VERIFYHOST, 2),
             handle.set(CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()),
-            handle.set(CURLOPT_CERTINFO, 1),
             handle.set(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds),
             handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.timeout.milliseconds),
             handle.set(CURLOPT_RESOLVE, list: ["\(request.host):\(request.port):\(request.address)"]),
         ]
         if let caFile = request.caFile { codes.append(handle.set(CURLOPT_CAINFO, caFile)) }
+        codes.append(handle.trustBundleOnly())
         guard let refused = codes.first(where: { $0 != CURLE_OK }) else { return nil }
         return String(cString: curl_easy_strerror(refused))
     }
@@ -74,6 +74,7 @@ final class STARTTLSProbe: CurlTask {
         let outcome: STARTTLSOutcome
         let message = handle.message(for: code)
         switch code {
+        // CONNECT_ONLY keeps the connection with the handle, so its TLS session is still there.
         case CURLE_OK: outcome = .secured(handle.leafCertificate())
         case CURLE_USE_SSL_FAILED: outcome = .notOffered(message)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR: outcome = .certificateRejected(message)

@@ -12,22 +12,33 @@ final class Transfer: CurlTask {
     var headers: [(name: String, value: String)] = []
     var statusLine = ""
     var exceededBodyLimit = false
+    /// The server's certificate, read when its first status line arrives: the TLS session is
+    /// certainly alive then, and may be gone (closed, not cached) once the transfer is done.
+    var certificate: CertificateSummary?
     var continuation: CheckedContinuation<HTTPResponse, Error>?
 
-    init(request: HTTPRequest) throws {
-        guard let handle = EasyHandle() else {
+    /// The shape the handle was configured for, when it goes back to the client's pool after
+    /// a transfer that ended well.
+    let reusableShape: String?
+
+    /// - Parameter pooled: a handle a finished transfer of the same shape left, already
+    ///   configured for everything but the URL and the body.
+    init(request: HTTPRequest, shape: String?, pooled: EasyHandle?) throws {
+        guard let handle = pooled ?? EasyHandle() else {
             throw HTTPFailure.local(url: request.url, message: "curl_easy_init failed (out of memory or descriptors)")
         }
         self.handle = handle
         self.request = request
-        try configure()
-    }
-
-    private func configure() throws {
+        reusableShape = shape
         guard request.url.lowercased().hasPrefix("https://") else {
             throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
         }
-        try check(handle.set(CURLOPT_URL, request.url))
+        if pooled == nil { try configureShape() }
+        try configureThisTransfer()
+    }
+
+    /// The options every request of this shape has.
+    private func configureShape() throws {
         try check(handle.set(CURLOPT_PROTOCOLS_STR, "https"))
         try check(handle.set(CURLOPT_FOLLOWLOCATION, 0))
         try check(handle.set(CURLOPT_NOSIGNAL, 1))
@@ -37,8 +48,7 @@ final class Transfer: CurlTask {
         if let caFile = request.caFile {
             try check(handle.set(CURLOPT_CAINFO, caFile))
         }
-        try check(handle.set(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds))
-        try check(handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds))
+        try check(handle.trustBundleOnly())
         try check(mailaudit_curl_setopt_off(handle.pointer, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes)))
         try check(handle.set(CURLOPT_USERAGENT, "mailaudit/1"))
         // Wait for an existing connection to multiplex on rather than opening another one:
@@ -49,23 +59,30 @@ final class Transfer: CurlTask {
         case .http2OverTLS:
             try check(handle.set(CURLOPT_HTTP_VERSION, mailaudit_curl_http_version_2tls()))
         }
-        if request.wantCertificateInfo {
-            try check(handle.set(CURLOPT_CERTINFO, 1))
-        }
         try check(handle.set(CURLOPT_HTTPHEADER, list: request.headers))
         try check(handle.set(CURLOPT_RESOLVE, list: request.resolve))
+        if case .post = request.method { try check(handle.set(CURLOPT_POST, 1)) }
+        try check(mailaudit_curl_setopt_write(handle.pointer, transferWriteCallback))
+        try check(mailaudit_curl_setopt_header(handle.pointer, transferHeaderCallback))
+    }
+
+    /// The URL, the body, the time-outs (a run's deadline shortens them), and where curl hands
+    /// what arrives: this transfer.
+    private func configureThisTransfer() throws {
+        try check(handle.set(CURLOPT_URL, request.url))
+        try check(handle.set(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds))
+        try check(handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.milliseconds))
         if case let .post(body) = request.method {
-            try check(handle.set(CURLOPT_POST, 1))
             try check(handle.set(CURLOPT_POSTFIELDSIZE, body.count))
             // COPYPOSTFIELDS: curl keeps its own copy, so the Swift array need not outlive this call.
             try body.withUnsafeBytes { raw in
                 try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_COPYPOSTFIELDS, raw.baseAddress))
             }
         }
+        // Unretained: the client holds the transfer while curl runs it, and a handle put back in
+        // the pool is given a new transfer here before it runs again.
         let me = Unmanaged.passUnretained(self).toOpaque()
-        try check(mailaudit_curl_setopt_write(handle.pointer, transferWriteCallback))
         try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_WRITEDATA, me))
-        try check(mailaudit_curl_setopt_header(handle.pointer, transferHeaderCallback))
         try check(mailaudit_curl_setopt_ptr(handle.pointer, CURLOPT_HEADERDATA, me))
     }
 
@@ -104,6 +121,7 @@ final class Transfer: CurlTask {
             // A new status line starts a new response (after 100-continue, say): forget the old headers.
             statusLine = String(decoding: line, as: UTF8.self)
             headers.removeAll()
+            if request.wantCertificateInfo && certificate == nil { certificate = handle.leafCertificate() }
         } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
             let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()
             let value = String(decoding: HeaderLine.trimmed(line[(colon + 1)...]), as: UTF8.self)
@@ -154,7 +172,7 @@ final class Transfer: CurlTask {
             effectiveURL: effective.map { String(cString: $0) } ?? url,
             primaryIP: ip.map { String(cString: $0) },
             httpVersion: Self.versionName(version),
-            certificate: request.wantCertificateInfo ? handle.leafCertificate() : nil,
+            certificate: certificate,
             elapsed: ContinuousClock.now - started))
     }
 

@@ -4,11 +4,8 @@ public enum DNSQueryEncoder {
     /// resolver to say whether it validated the answer with DNSSEC (RFC 6840 5.7).
     public static func encode(name: String, type: RecordType) throws -> [UInt8] {
         var message: [UInt8] = [0, 0, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 0]
-        for label in try DNSName.wireLabels(name) {
-            message.append(UInt8(label.count))
-            message.append(contentsOf: label)
-        }
-        message.append(0)
+        message.reserveCapacity(message.count + name.utf8.count + 6)
+        try DNSName.appendWire(name, to: &message)
         message.append(UInt8(type.rawValue >> 8))
         message.append(UInt8(type.rawValue & 0xFF))
         message.append(contentsOf: [0, 1])   // class IN
@@ -119,7 +116,7 @@ public struct DNSMessageParser {
 
     /// Reads a possibly compressed name at the current offset.
     private mutating func name() throws -> String {
-        var labels: [String] = []
+        var text: [UInt8] = []   // the labels in presentation form, joined by dots
         var length = 1
         var cursor = offset
         var resumeAt: Int?          // where parsing continues after the first pointer
@@ -134,13 +131,14 @@ public struct DNSMessageParser {
             case 0x00:
                 if lead == 0 {
                     offset = resumeAt ?? cursor + 1
-                    return labels.joined(separator: ".")
+                    return String(decoding: text, as: UTF8.self)
                 }
                 let count = Int(lead)
                 guard cursor + 1 + count <= bytes.count else { throw DNSParseError.truncated(at: cursor) }
                 length += count + 1
                 guard length <= 255 else { throw DNSParseError.nameTooLong }
-                labels.append(DNSName.escapedLabel(bytes[(cursor + 1)...(cursor + count)]))
+                if !text.isEmpty { text.append(UInt8(ascii: ".")) }
+                for byte in bytes[(cursor + 1)...(cursor + count)] { DNSName.appendEscaped(byte, to: &text) }
                 cursor += 1 + count
             case 0xC0:
                 guard cursor + 1 < bytes.count else { throw DNSParseError.truncated(at: cursor) }

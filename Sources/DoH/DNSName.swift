@@ -2,6 +2,10 @@
 public enum DNSName {
     /// Lower-cases and drops one trailing dot. Does not validate.
     public static func normalize(_ name: String) -> String {
+        // Most names are already lower-case ASCII without the dot: returned as they are, no copy.
+        if !name.utf8.contains(where: { $0 >= 0x80 || (0x41...0x5A).contains($0) }) && name.utf8.last != UInt8(ascii: ".") {
+            return name
+        }
         var lowered = name.lowercased()
         if lowered.hasSuffix(".") { lowered.removeLast() }
         return lowered
@@ -15,26 +19,43 @@ public enum DNSName {
         // Only ASCII letters are folded, as DNS does (RFC 4343); other octets are escaped as they are.
         var name = Substring(name)
         if name.hasSuffix(".") { name = name.dropLast() }
-        return name.split(separator: ".", omittingEmptySubsequences: false)
-            .map { escapedLabel($0.utf8) }.joined(separator: ".")
+        // An ASCII name's labels are what lies between its dots; in other text a dot can be part
+        // of a larger character, which is not split, so that goes the long way.
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else {
+            return name.split(separator: ".", omittingEmptySubsequences: false)
+                .map { escapedLabel($0.utf8) }.joined(separator: ".")
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(name.utf8.count)
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: ".") { out.append(byte) } else { appendEscaped(byte, to: &out) }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// One label's octets in presentation form (see `presentation`), upper-case letters lowered,
     /// so that a hostile label cannot smuggle a dot or a control character into a name.
     static func escapedLabel<Octets: Sequence>(_ octets: Octets) -> String where Octets.Element == UInt8 {
-        var out = ""
-        for byte in octets {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.unicodeScalars.append(UnicodeScalar(byte + 32))
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
-                out.unicodeScalars.append(UnicodeScalar(byte))
-            default:
-                let digits = String(byte)
-                out += "\\" + String(repeating: "0", count: 3 - digits.count) + digits
-            }
+        var out: [UInt8] = []
+        out.reserveCapacity(octets.underestimatedCount)
+        for byte in octets { appendEscaped(byte, to: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// One octet of a label as `escapedLabel` writes it: a letter lowered, a digit, '-', '_' or
+    /// '*' as it is, anything else as \DDD.
+    static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(byte + 32)
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "*"):
+            out.append(byte)
+        default:
+            out.append(UInt8(ascii: "\\"))
+            out.append(UInt8(ascii: "0") + byte / 100)
+            out.append(UInt8(ascii: "0") + byte / 10 % 10)
+            out.append(UInt8(ascii: "0") + byte % 10)
         }
-        return out
     }
 
     /// The text to ask for a name read from an answer (an MX host, a PTR name, a CNAME target):
@@ -55,13 +76,23 @@ public enum DNSName {
         return String(validating: octets, as: UTF8.self)
     }
 
-    /// The wire labels of a name, checked against RFC 1035 limits (63 octets a label,
-    /// 255 octets in all). Any octet may stand in a label (internationalised names are
-    /// converted to A-labels before they get here; SPF macros can make anything).
-    public static func wireLabels(_ name: String) throws -> [[UInt8]] {
+    /// Appends a name in wire form (each label's length, then its octets, then the root's
+    /// zero), checked against RFC 1035 limits (63 octets a label, 255 octets in all). Any octet
+    /// may stand in a label (internationalised names are converted to A-labels before they get
+    /// here; SPF macros can make anything).
+    public static func appendWire(_ name: String, to message: inout [UInt8]) throws {
         let normalized = normalize(name)
-        if normalized.isEmpty { return [] }
-        let labels = normalized.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        var labels: [ArraySlice<UInt8>] = []
+        let octets = Array(normalized.utf8)
+        if !normalized.isEmpty {
+            if octets.allSatisfy({ $0 < 0x80 }) {
+                // ASCII: the labels are what lies between the dots.
+                labels = octets.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+            } else {
+                // Elsewhere a dot can be part of a larger character, which is one label's.
+                labels = normalized.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8)[...] }
+            }
+        }
         var total = 1
         for label in labels {
             if label.isEmpty { throw DNSQueryError.invalidName(name, "empty label") }
@@ -69,7 +100,11 @@ public enum DNSName {
             total += label.count + 1
         }
         if total > 255 { throw DNSQueryError.invalidName(name, "longer than 255 octets") }
-        return labels
+        for label in labels {
+            message.append(UInt8(label.count))
+            message.append(contentsOf: label)
+        }
+        message.append(0)
     }
 }
 

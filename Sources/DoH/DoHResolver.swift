@@ -66,25 +66,47 @@ public actor DoHResolver: DNSResolving {
     private let configuration: DoHConfiguration
     private let client: CurlClient
     private let limiter: AsyncLimiter
-    private var entries: [String: Entry] = [:]
+    /// A question as the cache keys it: the normalized name and the record type.
+    private struct Question: Hashable {
+        let name: String
+        let type: UInt16
+    }
+
+    private var entries: [Question: Entry] = [:]
     /// Keys in the order their answers arrived, from `oldestReady` on: what is evicted first.
-    private var readyOrder: [String] = []
+    private var readyOrder: [Question] = []
     private var oldestReady = 0
     private var counters = ResolverStatistics()
     private var unansweredInARow = 0
     private var lastAnswer = ContinuousClock.now
 
+    /// Every query is this request with its own body (POST) or URL (GET).
+    private let requestTemplate: HTTPRequest
+
     public init(configuration: DoHConfiguration, client: CurlClient) {
         self.configuration = configuration
         self.client = client
         limiter = AsyncLimiter(limit: configuration.maxConcurrentRequests)
+        var request = HTTPRequest(url: configuration.url)
+        if configuration.method == .post {
+            request.method = .post(body: [])
+            request.headers.append("Content-Type: application/dns-message")
+        }
+        request.headers.append("Accept: application/dns-message")
+        request.caFile = configuration.caFile
+        request.timeout = configuration.timeout
+        request.connectTimeout = configuration.timeout
+        request.maxBodyBytes = 65_535
+        request.httpVersion = .http2OverTLS
+        request.reuseHandles()
+        requestTemplate = request
     }
 
     public var statistics: ResolverStatistics { counters }
 
     public func lookup(_ name: String, _ type: RecordType) async -> DNSLookup {
         let normalized = DNSName.normalize(name)
-        let key = "\(type.rawValue) \(normalized)"
+        let key = Question(name: normalized, type: type.rawValue)
         counters.questions += 1
         switch entries[key] {
         case let .ready(lookup, expires) where expires > .now:
@@ -168,22 +190,13 @@ public actor DoHResolver: DNSResolving {
     }
 
     private nonisolated func exchange(_ query: [UInt8], name: String, type: RecordType) async -> Exchange {
-        var request: HTTPRequest
+        var request = requestTemplate
         switch configuration.method {
         case .get:
-            request = HTTPRequest(url: configuration.url + (configuration.url.contains("?") ? "&" : "?")
-                                  + "dns=" + Base64URL.encode(query))
+            request.url = configuration.url + (configuration.url.contains("?") ? "&" : "?") + "dns=" + Base64URL.encode(query)
         case .post:
-            request = HTTPRequest(url: configuration.url)
             request.method = .post(body: query)
-            request.headers.append("Content-Type: application/dns-message")
         }
-        request.headers.append("Accept: application/dns-message")
-        request.caFile = configuration.caFile
-        request.timeout = configuration.timeout
-        request.connectTimeout = configuration.timeout
-        request.maxBodyBytes = 65_535
-        request.httpVersion = .http2OverTLS
         let observedAt = Date()
         func failure(_ why: String) -> DNSLookup {
             DNSLookup(name: name, type: type, status: .error(why), observedAt: observedAt)

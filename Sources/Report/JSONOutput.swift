@@ -1,4 +1,5 @@
 import Foundation
+import MailDomain
 import Policy
 
 public enum JSONOutput {
@@ -25,7 +26,12 @@ public enum JSONOutput {
 
         public mutating func append<T: Encodable>(_ element: T) throws {
             var out = count == 0 ? Self.opening : Self.separator
-            StreamedJSON.append(try encoder.encode(element), indentedBy: 2, to: &out)
+            if let report = element as? DomainReport {
+                out.append(contentsOf: "  ".utf8)
+                try DomainReportJSON.append(report, depth: 1, to: &out)
+            } else {
+                StreamedJSON.append(try encoder.encode(element), indentedBy: 2, to: &out)
+            }
             write(Data(out))
             count += 1
         }

@@ -31,6 +31,22 @@ final class DNSMessageTests: XCTestCase {
         XCTAssertEqual(Array(query[12...]), [7] + Array("example".utf8) + [3] + Array("org".utf8) + [0, 0, 16, 0, 1])
     }
 
+    /// ASCII names are read octet by octet; other text by character, where a dot joined to the
+    /// character before it (U+0600 is a prefix to what follows) is that label's, not a separator.
+    func testNamesAreSplitAtTheirDotsAndNowhereElse() throws {
+        XCTAssertEqual(DNSName.presentation("Mail.Example.ORG."), "mail.example.org")
+        XCTAssertEqual(DNSName.presentation("a b.\u{7F}.x_y-*"), "a\\032b.\\127.x_y-*")
+        XCTAssertEqual(DNSName.presentation("é.test"), "\\195\\169.test")
+        XCTAssertEqual(DNSName.presentation("\u{600}.test"), "\\216\\128\\046test", "one label: its dot is escaped")
+        XCTAssertEqual(DNSName.presentation("a..b"), "a..b")
+        let joined = try DNSQueryEncoder.encode(name: "\u{600}.test", type: .a)
+        XCTAssertEqual(Array(joined[12...]), [7, 0xD8, 0x80] + Array(".test".utf8) + [0, 0, 1, 0, 1])
+        let split = try DNSQueryEncoder.encode(name: "é.test", type: .a)
+        XCTAssertEqual(Array(split[12...]), [2, 0xC3, 0xA9, 4] + Array("test".utf8) + [0, 0, 1, 0, 1])
+        XCTAssertEqual(DNSName.normalize("already.lower"), "already.lower")
+        XCTAssertEqual(DNSName.normalize("ÉCOLE.Test."), "école.test")
+    }
+
     func testQueryRejectsOverlongNames() {
         XCTAssertThrowsError(try DNSQueryEncoder.encode(name: String(repeating: "a", count: 64) + ".org", type: .a))
         let long = Array(repeating: String(repeating: "a", count: 60), count: 5).joined(separator: ".")
