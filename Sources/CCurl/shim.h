@@ -28,4 +28,5 @@ static inline long mailaudit_curl_http_version_2tls(void) { return CURL_HTTP_VER
 static inline long mailaudit_curl_sslversion_tlsv1_2(void) { return CURL_SSLVERSION_TLSv1_2; }
 static inline long mailaudit_curl_pipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
 static inline long mailaudit_curl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+static inline const curl_version_info_data *mailaudit_curl_version_info(void) { return curl_version_info(CURLVERSION_NOW); }
 #endif

@@ -119,7 +119,16 @@ public final class CurlClient: @unchecked Sendable {
     private func takePooledHandle(shape: String) -> EasyHandle? {
         lock.lock(); defer { lock.unlock() }
         guard let index = pooledHandles.lastIndex(where: { $0.shape == shape }) else { return nil }
+        reusedHandles += 1
         return pooledHandles.remove(at: index).handle
+    }
+
+    private var reusedHandles = 0
+
+    /// Transfers that ran on a pooled handle, and the handles waiting in the pool now.
+    var handlePoolFigures: (reused: Int, waiting: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (reusedHandles, pooledHandles.count)
     }
 
     /// Keeps the handle of a transfer that ended well for the next request of its shape. One

@@ -45,13 +45,6 @@ final class EasyHandle {
         return mailaudit_curl_setopt_ptr(pointer, option, list)
     }
 
-    /// Trusts the CA bundle file alone (the given one, or the system's
-    /// /etc/ssl/certs/ca-certificates.crt), not also Debian's default directory /etc/ssl/certs,
-    /// which holds the same certificates. curl keeps a store read from a file alone for every
-    /// later connection of the multi handle; with a directory too it reads the whole bundle
-    /// again for each connection, which cost more than the TLS handshake itself.
-    func trustBundleOnly() -> CURLcode { mailaudit_curl_setopt_ptr(pointer, CURLOPT_CAPATH, nil) }
-
     /// curl's own words for why a transfer ended with `code`.
     func message(for code: CURLcode) -> String {
         let detailed = String(cString: errorBuffer)

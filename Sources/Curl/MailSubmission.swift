@@ -118,7 +118,7 @@ final class MailSubmission: CurlTask {
             handle.set(CURLOPT_MAIL_RCPT, list: message.to.map { "<\($0)>" }),
             handle.set(CURLOPT_HTTPHEADER, list: message.headers),
         ]
-        if let caFile = server.caFile { codes.append(handle.set(CURLOPT_CAINFO, caFile)) }
+        codes.append(handle.trust(adding: server.caFile))
         if let username = server.username { codes.append(handle.set(CURLOPT_USERNAME, username)) }
         if let password = server.password { codes.append(handle.set(CURLOPT_PASSWORD, password)) }
         if let refused = codes.first(where: { $0 != CURLE_OK }) { return String(cString: curl_easy_strerror(refused)) }

@@ -64,8 +64,7 @@ final class STARTTLSProbe: CurlTask {
             handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.timeout.milliseconds),
             handle.set(CURLOPT_RESOLVE, list: ["\(request.host):\(request.port):\(request.address)"]),
         ]
-        if let caFile = request.caFile { codes.append(handle.set(CURLOPT_CAINFO, caFile)) }
-        codes.append(handle.trustBundleOnly())
+        codes.append(handle.trust(adding: request.caFile))
         guard let refused = codes.first(where: { $0 != CURLE_OK }) else { return nil }
         return String(cString: curl_easy_strerror(refused))
     }

@@ -45,10 +45,7 @@ final class Transfer: CurlTask {
         try check(handle.set(CURLOPT_SSL_VERIFYPEER, 1))
         try check(handle.set(CURLOPT_SSL_VERIFYHOST, 2))
         try check(handle.set(CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()))
-        if let caFile = request.caFile {
-            try check(handle.set(CURLOPT_CAINFO, caFile))
-        }
-        try check(handle.trustBundleOnly())
+        try check(handle.trust(adding: request.caFile))
         try check(mailaudit_curl_setopt_off(handle.pointer, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxBodyBytes)))
         try check(handle.set(CURLOPT_USERAGENT, "mailaudit/1"))
         // Wait for an existing connection to multiplex on rather than opening another one:

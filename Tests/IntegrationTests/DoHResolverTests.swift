@@ -1,5 +1,6 @@
-import Curl
+@testable import Curl
 import DoH
+import Foundation
 import XCTest
 
 /// The resolver against the real BIND fixture over DNS-over-HTTPS.
@@ -20,6 +21,36 @@ final class DoHResolverTests: XCTestCase {
             let nodata = await resolver.lookup("good.test", .aaaa)
             XCTAssertEqual(nodata.status, .noData)
         }
+    }
+
+    /// DoH queries run on easy handles kept from earlier ones; a transfer that failed leaves
+    /// nothing behind, and an HTTP error is still an error, for the query it belonged to alone.
+    func testReusedHandlesCarryNothingFromOneQueryToTheNext() async throws {
+        let fixtures = try Fixtures.load()
+        guard !fixtures.faultyResolverURL.isEmpty else { throw XCTSkip("faulty-doh is not running") }
+        try "http500.good.test TXT http500\nslow.good.test TXT timeout\n".write(toFile: fixtures.faultRules, atomically: true, encoding: .utf8)
+        defer { try? "".write(toFile: fixtures.faultRules, atomically: true, encoding: .utf8) }
+        let client = CurlClient()
+        defer { client.shutdown() }
+        var configuration = fixtures.resolverConfiguration(timeout: .seconds(1))
+        configuration.url = fixtures.faultyResolverURL
+        configuration.retries = 0
+        configuration.maxCacheSeconds = 0   // every round asks the server again
+        configuration.errorCacheSeconds = 0
+        let resolver = DoHResolver(configuration: configuration, client: client)
+        for round in 0..<3 {
+            let good = await resolver.lookup("good.test", .mx)
+            XCTAssertEqual(good.records.first?.data, .mx(preference: 10, exchange: "mx1.good.test"), "round \(round)")
+            let failed = await resolver.lookup("http500.good.test", .txt)
+            XCTAssertEqual(failed.status, .error("DoH server answered HTTP 500"))
+            let timedOut = await resolver.lookup("slow.good.test", .txt)
+            XCTAssertTrue(timedOut.isError, "\(timedOut.status)")
+            let absent = await resolver.lookup("nothing-here-\(round).test", .txt)
+            XCTAssertEqual(absent.status, .nxDomain, "round \(round): a new question after the failures")
+        }
+        let figures = client.handlePoolFigures
+        XCTAssertGreaterThan(figures.reused, 0, "queries ran on kept handles")
+        XCTAssertLessThanOrEqual(figures.waiting, 64)
     }
 
     func testNearly64KiBTXTRecordArrivesWhole() async throws {
@@ -111,5 +142,25 @@ final class DoHResolverTests: XCTestCase {
         configuration.timeout = .seconds(1)
         let answer = await DoHResolver(configuration: configuration, client: client).lookup("good.test", .mx)
         XCTAssertTrue(answer.isError)
+    }
+}
+
+/// The CAs a connection trusts: a file the site names is added to the system's, never put in
+/// their place, and read once a run.
+final class TrustBundleTests: XCTestCase {
+    func testANamedFileIsAddedToTheSystemsCAs() throws {
+        let fixtures = try Fixtures.load()
+        let (file, dropDirectory) = TrustBundle.sources(adding: fixtures.caFile)
+        let system = "/etc/ssl/certs/ca-certificates.crt"
+        guard FileManager.default.isReadableFile(atPath: system) else { throw XCTSkip("no system CA bundle here") }
+        XCTAssertTrue(dropDirectory)
+        let joined = try String(contentsOfFile: try XCTUnwrap(file), encoding: .utf8)
+        XCTAssertTrue(joined.hasPrefix(try String(contentsOfFile: fixtures.caFile, encoding: .utf8)))
+        XCTAssertTrue(joined.hasSuffix(try String(contentsOfFile: system, encoding: .utf8)), "the system's CAs still count")
+        XCTAssertEqual(TrustBundle.sources(adding: fixtures.caFile).file, file, "joined once")
+        XCTAssertEqual(TrustBundle.sources(adding: nil).file, nil, "curl's own bundle")
+        let missing = TrustBundle.sources(adding: "/nonexistent/ca.pem")
+        XCTAssertEqual(missing.file, "/nonexistent/ca.pem", "left to curl, whose error names it")
+        XCTAssertFalse(missing.dropDirectory)
     }
 }
