@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "mailaudit", dependencies: [
-            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register", "Site", "Console",
+            "MailDomain", "DoH", "Curl", "Report", "Directory", "Policy", "ConfigFile", "Register", "Site", "Console", "CMalloc",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -66,12 +66,9 @@ public enum HTMLReportSections {
             for member in shown { emit(actionRow(member, links: links)) }
             emit("</tbody></table>" + (needing.count > shown.count ? "<p>… and \(needing.count - shown.count) more Members needing attention (the run's report lists them all).</p>" : ""))
         }
-        emit("""
-
-        \(exceptions(result, members: members, links: links))
-        \(assessments(result, members: members, links: links, limit: limit))
-        </section>
-        """)
+        emit("\n" + exceptions(result, members: members, links: links) + "\n")
+        assessments(result, members: members, links: links, limit: limit, to: emit)
+        emit("\n</section>")
     }
 
     /// One Member needing action: who must act and the next step.
@@ -124,22 +121,29 @@ public enum HTMLReportSections {
         return out
     }
 
-    private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks, limit: Int?) -> String {
+    /// Assessments ending soon and Members waiting for one, a line at a time: thousands may wait.
+    private static func assessments(_ result: AuditResult, members: [MemberResult], links: MemberLinks, limit: Int?,
+                                    to emit: (String) -> Void) {
         let ending = EndingSoon.assessments(result, members: members)
         let waiting = members.filter { $0.verdict == .assessmentDue }
         /// Only the Members shown are written out: a long list is cut at `limit`, saying how many more.
-        func list(_ chosen: [MemberResult], _ line: (MemberResult) -> String) -> String {
+        func list(_ heading: String, _ chosen: [MemberResult], _ line: (MemberResult) -> String) {
             let shown = chosen.prefix(limit ?? chosen.count)
-            return "<ul>\(shown.map(line).joined())</ul>" + (chosen.count > shown.count ? "<p>… and \(chosen.count - shown.count) more.</p>" : "")
+            emit(heading + "<ul>")
+            for member in shown { emit(line(member)) }
+            emit("</ul>" + (chosen.count > shown.count ? "<p>… and \(chosen.count - shown.count) more.</p>" : ""))
         }
-        var out = "<h3>Assessments</h3>"
-        out += ending.isEmpty ? "<p>No assessment ends within 30 days.</p>" : "<p>Ending within 30 days:</p>" + list(ending) {
-            "<li>\(memberLink($0, links)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>"
+        emit("<h3>Assessments</h3>")
+        if ending.isEmpty { emit("<p>No assessment ends within 30 days.</p>") } else {
+            list("<p>Ending within 30 days:</p>", ending) {
+                "<li>\(memberLink($0, links)): the assessment of \(h($0.assessment!.subject)) by \(h($0.assessment!.assessor)) ends on \(HTMLReport.day($0.assessment!.validUntil)).</li>"
+            }
         }
-        out += waiting.isEmpty ? "<p>Nobody is waiting for an assessment.</p>" : "<p>Waiting for an assessment:</p>" + list(waiting) {
-            "<li>\(memberLink($0, links)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>"
+        if waiting.isEmpty { emit("<p>Nobody is waiting for an assessment.</p>") } else {
+            list("<p>Waiting for an assessment:</p>", waiting) {
+                "<li>\(memberLink($0, links)) (\(h($0.organisation ?? ""))): \(h($0.reason)) <strong>ICT provider</strong>: carry out the 10-minute assessment with the organisation's IT.</li>"
+            }
         }
-        return out
     }
 
     // MARK: By organisation, by control

@@ -15,14 +15,17 @@ public enum ReportFiles {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             func path(_ name: String) -> String { URL(fileURLWithPath: folder).appendingPathComponent(name).path }
-            // The two large files are streamed: a report of 10,000 Members is tens of megabytes.
+            // The large files are streamed: a report of 10,000 Members is tens of megabytes.
             let page = try StreamedFile(path: path("index.html"))
             HTMLReport.write(result) { page.write($0) }
             try page.commit()
             let json = try StreamedFile(path: path("audit.json"))
             try AuditJSON.write(result) { json.write($0) }
             try json.commit()
-            try CSVActionPlan.file(result).write(to: URL(fileURLWithPath: path("action-plan.csv")), options: .atomic)
+            let plan = try StreamedFile(path: path("action-plan.csv"))
+            plan.write(CSVActionPlan.byteOrderMark)
+            CSVActionPlan.write(result) { plan.write($0) }
+            try plan.commit()
             try Data(MarkdownReport.render(result).utf8).write(to: URL(fileURLWithPath: path("summary.md")), options: .atomic)
         } catch {
             throw Failure(description: "cannot write the report into \(folder): \((error as? StreamedFile.Failure)?.description ?? error.localizedDescription)")

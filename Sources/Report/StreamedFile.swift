@@ -11,7 +11,7 @@ public final class StreamedFile {
     private var buffer: [UInt8] = []
     /// The first write that failed; `commit()` reports it, so a short file is never renamed in.
     private var failure: String?
-    private static let bufferSize = 1 << 20
+    private static let bufferSize = 1 << 18
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -36,24 +36,30 @@ public final class StreamedFile {
     }
 
     private func write(_ bytes: UnsafeRawBufferPointer) {
+        // A piece larger than the buffer goes straight to the file: the buffer never grows.
+        if buffer.count + bytes.count > Self.bufferSize {
+            flush()
+            if bytes.count >= Self.bufferSize { return writeOut(bytes) }
+        }
         buffer.append(contentsOf: bytes)
-        if buffer.count >= Self.bufferSize { flush() }
     }
 
     private func flush() {
         defer { buffer.removeAll(keepingCapacity: true) }
-        guard failure == nil else { return }
-        buffer.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = "cannot write \(path): \(String(cString: strerror(errno)))"
-                    return
-                }
-                offset += written
+        buffer.withUnsafeBytes { writeOut($0) }
+    }
+
+    private func writeOut(_ bytes: UnsafeRawBufferPointer) {
+        guard failure == nil, bytes.count > 0 else { return }
+        var offset = 0
+        while offset < bytes.count {
+            let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                failure = "cannot write \(path): \(String(cString: strerror(errno)))"
+                return
             }
+            offset += written
         }
     }
 

@@ -1,3 +1,4 @@
+import CMalloc
 import Foundation
 
 /// What the process sets up before any command runs, so that faults outside the tool's control
@@ -14,6 +15,7 @@ enum ProcessSetup {
         // report (EPIPE), not a signal that kills the tool with no message.
         signal(SIGPIPE, SIG_IGN)
         raiseDescriptorLimit()
+        limitMallocArenas()
         var rest = arguments
         if let index = rest.firstIndex(of: keyLogFlag) {
             rest.remove(at: index)
@@ -24,6 +26,15 @@ enum ProcessSetup {
             unsetenv("SSLKEYLOGFILE")
         }
         return rest
+    }
+
+    /// At most one malloc arena a core (glibc's default is eight a core). Each thread that
+    /// finds the arenas busy makes another, and memory freed in one arena cannot serve another:
+    /// an audit of 10,000 Members peaked at 156 MB with the default and 141 MB with two arenas on
+    /// two cores, in the same time. MALLOC_ARENA_MAX in the environment still decides.
+    static func limitMallocArenas() {
+        guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+        _ = mallopt(M_ARENA_MAX, Int32(max(2, ProcessInfo.processInfo.activeProcessorCount)))
     }
 
     /// The soft limit on open files up to the hard limit: a run of many domains at once needs

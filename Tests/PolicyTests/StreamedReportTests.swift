@@ -110,6 +110,27 @@ final class StreamedReportTests: XCTestCase {
         XCTAssertTrue(pieces.joined().hasPrefix("<!DOCTYPE html>") && pieces.joined().hasSuffix("</html>"))
     }
 
+    /// The four files as `audit --out` writes them: the plan row by row, the page in pieces,
+    /// each the bytes of its whole rendering; pieces larger than the buffer and smaller ones mixed.
+    func testTheReportFilesAreTheirWholeRenderings() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = result(members: 40)
+        try ReportFiles.write(result, to: folder.path)
+        func file(_ name: String) throws -> Data { try Data(contentsOf: folder.appendingPathComponent(name)) }
+        XCTAssertEqual(try file("action-plan.csv"), CSVActionPlan.file(result))
+        XCTAssertTrue(try file("action-plan.csv").starts(with: CSVActionPlan.byteOrderMark))
+        XCTAssertEqual(try file("index.html"), Data(HTMLReport.render(result).utf8))
+        XCTAssertEqual(try file("audit.json"), try streamed(result))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ReportFiles.names.sorted())
+        let mixed = folder.appendingPathComponent("mixed.txt").path
+        let big = String(repeating: "b", count: 300_000), small = "small\n"
+        let stream = try StreamedFile(path: mixed)
+        for piece in [small, big, small, small, big, big, small] { stream.write(piece) }
+        try stream.commit()
+        XCTAssertEqual(try String(contentsOfFile: mixed, encoding: .utf8), [small, big, small, small, big, big, small].joined())
+    }
+
     /// A file written in pieces replaces the old one only when whole; an abandoned one leaves
     /// the old file and no temporary behind.
     func testAStreamedFileAppearsWholeOrNotAtAll() throws {
