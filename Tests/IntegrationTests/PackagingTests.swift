@@ -56,7 +56,7 @@ final class PackagingTests: XCTestCase {
             XCTAssertTrue(contents.stdoutText.contains(" \(path)\n"), "\(path) is not in the package")
         }
         let depends = try CommandRun.run(dpkgDeb, ["-f", deb, "Depends"]).stdoutText
-        for package in ["libcurl4", "libldap", "libpsl5", "libidn2-0", "zlib1g"] {
+        for package in ["libcurl4", "libldap", "libpsl5", "libidn2-0", "libssl3", "zlib1g"] {
             XCTAssertTrue(depends.contains(package), "Depends: \(depends)")
         }
         XCTAssertFalse(depends.contains("swift"), "the Swift runtime is linked in")
