@@ -45,6 +45,34 @@ final class EasyHandle {
         return mailaudit_curl_setopt_ptr(pointer, option, list)
     }
 
+    /// The same from the text curl keeps of the chain (CURLOPT_CERTINFO), for a transfer that
+    /// has ended: a connect-only one (the STARTTLS probe) no longer holds its connection when
+    /// curl says it is done, so its session cannot be asked.
+    func leafCertificateFromCertInfo() -> CertificateSummary? {
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard mailaudit_curl_getinfo_certinfo(pointer, &info) == CURLE_OK, let info,
+              info.pointee.num_of_certs > 0, let first = info.pointee.certinfo?[0] else { return nil }
+        var summary = CertificateSummary()
+        var node: UnsafeMutablePointer<curl_slist>? = first
+        while let current = node {
+            if let data = current.pointee.data {
+                let line = String(cString: data)
+                if let colon = line.firstIndex(of: ":") {
+                    let value = String(line[line.index(after: colon)...])
+                    switch line[..<colon] {
+                    case "Subject": summary.subject = value
+                    case "Issuer": summary.issuer = value
+                    case "Start date": summary.notBefore = value
+                    case "Expire date": summary.notAfter = value
+                    default: break
+                    }
+                }
+            }
+            node = current.pointee.next
+        }
+        return summary
+    }
+
     /// curl's own words for why a transfer ended with `code`.
     func message(for code: CURLcode) -> String {
         let detailed = String(cString: errorBuffer)
@@ -52,8 +80,8 @@ final class EasyHandle {
     }
 
     /// Subject, issuer and validity of the server's own certificate, read from the connection's
-    /// TLS session: only while it is alive (from a header callback, or after a connect-only
-    /// transfer). Nil when there is no TLS session or no certificate.
+    /// TLS session: only while the transfer runs (from a header callback). Nil when there is no
+    /// TLS session or no certificate.
     func leafCertificate() -> CertificateSummary? {
         var peer = mailaudit_tls_peer()
         guard mailaudit_tls_peer_read(pointer, &peer) == 1 else { return nil }

@@ -60,6 +60,7 @@ final class STARTTLSProbe: CurlTask {
             handle.set(CURLOPT_SSL_VERIFYPEER, 1),
             handle.set(CURLOPT_SSL_VERIFYHOST, 2),
             handle.set(CURLOPT_SSLVERSION, mailaudit_curl_sslversion_tlsv1_2()),
+            handle.set(CURLOPT_CERTINFO, 1),
             handle.set(CURLOPT_TIMEOUT_MS, request.timeout.milliseconds),
             handle.set(CURLOPT_CONNECTTIMEOUT_MS, request.timeout.milliseconds),
             handle.set(CURLOPT_RESOLVE, list: ["\(request.host):\(request.port):\(request.address)"]),
@@ -73,8 +74,7 @@ final class STARTTLSProbe: CurlTask {
         let outcome: STARTTLSOutcome
         let message = handle.message(for: code)
         switch code {
-        // CONNECT_ONLY keeps the connection with the handle, so its TLS session is still there.
-        case CURLE_OK: outcome = .secured(handle.leafCertificate())
+        case CURLE_OK: outcome = .secured(handle.leafCertificateFromCertInfo())
         case CURLE_USE_SSL_FAILED: outcome = .notOffered(message)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_ISSUER_ERROR: outcome = .certificateRejected(message)
         case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CIPHER: outcome = .handshakeFailed(message)
