@@ -73,8 +73,7 @@ public final class CurlClient: @unchecked Sendable {
         }
         do {
             assert(request.handleShape == nil || request.handleShape == request.shape, "a reused request's shape changed")
-            let shape = request.handleShape
-            let transfer = try Transfer(request: request, shape: shape, pooled: shape.flatMap(takePooledHandle))
+            let transfer = try Transfer(request: request, pooled: request.handleShape.flatMap(takePooledHandle))
             return try await withCheckedThrowingContinuation { continuation in
                 transfer.continuation = continuation
                 enqueue(transfer)
@@ -201,7 +200,7 @@ public final class CurlClient: @unchecked Sendable {
             let code = mailaudit_curl_msg_result(message)
             task.finish(code: code)
             curl_multi_remove_handle(multi, easy)
-            if code == CURLE_OK, let transfer = task as? Transfer, let shape = transfer.reusableShape {
+            if code == CURLE_OK, let transfer = task as? Transfer, let shape = transfer.request.handleShape {
                 pool(transfer.handle, shape: shape)
             }
             // The task (and its easy handle, unless pooled) is freed when the last reference goes, here.

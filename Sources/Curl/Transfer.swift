@@ -17,19 +17,14 @@ final class Transfer: CurlTask {
     var certificate: CertificateSummary?
     var continuation: CheckedContinuation<HTTPResponse, Error>?
 
-    /// The shape the handle was configured for, when it goes back to the client's pool after
-    /// a transfer that ended well.
-    let reusableShape: String?
-
-    /// - Parameter pooled: a handle a finished transfer of the same shape left, already
-    ///   configured for everything but the URL and the body.
-    init(request: HTTPRequest, shape: String?, pooled: EasyHandle?) throws {
+    /// - Parameter pooled: a handle a finished transfer of the same shape
+    ///   (`request.handleShape`) left, already configured for everything but the URL and the body.
+    init(request: HTTPRequest, pooled: EasyHandle?) throws {
         guard let handle = pooled ?? EasyHandle() else {
             throw HTTPFailure.local(url: request.url, message: "curl_easy_init failed (out of memory or descriptors)")
         }
         self.handle = handle
         self.request = request
-        reusableShape = shape
         guard request.url.lowercased().hasPrefix("https://") else {
             throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
         }
