@@ -13,11 +13,8 @@ import Synchronization
 /// the same certificates), and a file the site names is joined to that bundle once a run, in a
 /// private temporary file removed at exit.
 enum TrustBundle {
-    /// curl's own defaults, as built: the bundle file and the directory.
-    private static let defaults: (bundle: String?, directory: String?) = {
-        guard let info = mailaudit_curl_version_info() else { return (nil, nil) }
-        return (info.pointee.cainfo.map { String(cString: $0) }, info.pointee.capath.map { String(cString: $0) })
-    }()
+    /// curl's own default bundle file, as built.
+    private static let systemBundle: String? = mailaudit_curl_version_info()?.pointee.cainfo.map { String(cString: $0) }
 
     /// Files already joined: the file named → the joined file.
     private static let joined = Mutex<[String: String]>([:])
@@ -25,7 +22,7 @@ enum TrustBundle {
     /// What to give curl: the bundle file to set (nil: curl's default), and whether the default
     /// directory can be left out because the bundle holds its certificates.
     static func sources(adding caFile: String?) -> (file: String?, dropDirectory: Bool) {
-        guard let bundle = defaults.bundle, FileManager.default.isReadableFile(atPath: bundle) else {
+        guard let bundle = systemBundle, FileManager.default.isReadableFile(atPath: bundle) else {
             return (caFile, false)   // no system bundle to stand for the directory: as curl does it
         }
         guard let caFile else { return (nil, true) }
