@@ -13,8 +13,11 @@ import Synchronization
 /// the same certificates), and a file the site names is joined to that bundle once a run, in a
 /// private temporary file removed at exit.
 enum TrustBundle {
-    /// curl's own default bundle file, as built.
-    private static let systemBundle: String? = mailaudit_curl_version_info()?.pointee.cainfo.map { String(cString: $0) }
+    /// curl's own default bundle file, as built, when it can be read; looked at once a run, not
+    /// once a transfer.
+    private static let systemBundle: String? = mailaudit_curl_version_info()?.pointee.cainfo
+        .map { String(cString: $0) }
+        .flatMap { FileManager.default.isReadableFile(atPath: $0) ? $0 : nil }
 
     /// Files already joined: the file named → the joined file.
     private static let joined = Mutex<[String: String]>([:])
@@ -22,7 +25,7 @@ enum TrustBundle {
     /// What to give curl: the bundle file to set (nil: curl's default), and whether the default
     /// directory can be left out because the bundle holds its certificates.
     static func sources(adding caFile: String?) -> (file: String?, dropDirectory: Bool) {
-        guard let bundle = systemBundle, FileManager.default.isReadableFile(atPath: bundle) else {
+        guard let bundle = systemBundle else {
             return (caFile, false)   // no system bundle to stand for the directory: as curl does it
         }
         guard let caFile else { return (nil, true) }

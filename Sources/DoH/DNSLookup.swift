@@ -97,4 +97,16 @@ public struct DNSLookup: Sendable {
 /// Anything that answers DNS questions: the DoH resolver, or an in-memory table in tests.
 public protocol DNSResolving: Sendable {
     func lookup(_ name: String, _ type: RecordType) async -> DNSLookup
+    /// Asks all the questions at once, for their answers to be at hand when asked one by one.
+    func prefetch(_ questions: [(name: String, type: RecordType)]) async
+}
+
+extension DNSResolving {
+    public func prefetch(_ questions: [(name: String, type: RecordType)]) async {
+        await withTaskGroup(of: Void.self) { group in
+            for question in questions {
+                group.addTask { _ = await self.lookup(question.name, question.type) }
+            }
+        }
+    }
 }

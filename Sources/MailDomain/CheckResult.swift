@@ -103,29 +103,65 @@ public final class EvidenceLog: Sendable {
     public func add(_ lookup: DNSLookup) { add(Evidence(lookup)) }
 
     public var all: [Evidence] { entries.withLock { $0 } }
+
+    /// Adds evidence gathered elsewhere after this log's own, leaving out any whose query this
+    /// log already holds when `skippingRepeats` is set.
+    public func add(contentsOf list: [Evidence], skippingRepeats: Bool = false) {
+        entries.withLock { entries in
+            guard skippingRepeats else { entries += list; return }
+            var seen = Set(entries.map { "\($0.kind.rawValue) \($0.query)" })
+            entries += list.filter { seen.insert("\($0.kind.rawValue) \($0.query)").inserted }
+        }
+    }
 }
 
-/// A resolver that keeps every answer it passes on as a check's evidence, each question once:
-/// for code such as the SPF engine that asks DNS itself and knows nothing of evidence.
-struct EvidenceRecordingResolver: DNSResolving {
+/// A resolver that keeps every answer it passes on as evidence, each question once, in the order
+/// the questions were asked: for code such as the SPF engine that asks DNS itself and knows
+/// nothing of evidence. An answer takes its question's place, not its arrival's, so answers that
+/// arrive together (a prefetch) come out in the same order run after run.
+final class EvidenceRecordingResolver: DNSResolving {
     let resolver: DNSResolving
-    let log: EvidenceLog
-    private let asked = AskedQuestions()
+    private let questions = Mutex<(index: [String: Int], answers: [Evidence?])>(([:], []))
 
-    init(_ resolver: DNSResolving, log: EvidenceLog) {
-        self.resolver = resolver
-        self.log = log
-    }
+    init(_ resolver: DNSResolving) { self.resolver = resolver }
+
+    /// The answers, in the order their questions were first asked.
+    var evidence: [Evidence] { questions.withLock { $0.answers.compactMap { $0 } } }
 
     func lookup(_ name: String, _ type: RecordType) async -> DNSLookup {
+        let place = reserve(name, type)
         let answer = await resolver.lookup(name, type)
-        if asked.isNew("\(type.rawValue) \(answer.name)") { log.add(answer) }
+        if let place { record(answer, at: place) }
         return answer
     }
 
-    private final class AskedQuestions: Sendable {
-        private let seen = Mutex<Set<String>>([])
-        func isNew(_ key: String) -> Bool { seen.withLock { $0.insert(key).inserted } }
+    /// Every question's place is taken in the list's order before any is sent.
+    func prefetch(_ list: [(name: String, type: RecordType)]) async {
+        let places = list.map { reserve($0.name, $0.type) }
+        let resolver = self.resolver
+        await withTaskGroup(of: (Int, DNSLookup).self) { group in
+            for (question, place) in zip(list, places) {
+                guard let place else { continue }   // asked before: answered, or on its way
+                group.addTask { (place, await resolver.lookup(question.name, question.type)) }
+            }
+            for await (place, answer) in group { record(answer, at: place) }
+        }
+    }
+
+    /// The question's place in the list, or nil when it was asked before.
+    private func reserve(_ name: String, _ type: RecordType) -> Int? {
+        let key = "\(type.rawValue) \(DNSName.normalize(name))"
+        return questions.withLock { state in
+            guard state.index[key] == nil else { return nil }
+            state.index[key] = state.answers.count
+            state.answers.append(nil)
+            return state.answers.count - 1
+        }
+    }
+
+    private func record(_ answer: DNSLookup, at place: Int) {
+        let evidence = Evidence(answer)
+        questions.withLock { $0.answers[place] = evidence }
     }
 }
 

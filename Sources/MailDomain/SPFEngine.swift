@@ -254,7 +254,7 @@ public final class SPFEngine: Sendable {
     /// Asks for every target the record names without a macro, at once; the evaluation then
     /// reads the resolver's cache instead of waiting for each in turn.
     private func prefetchTargets(of record: SPFRecord, domain: String, v6: Bool) async {
-        var questions: [(String, RecordType)] = []
+        var questions: [(name: String, type: RecordType)] = []
         for directive in record.directives {
             switch directive.mechanism {
             case let .include(spec): questions.append((spec, .txt))
@@ -265,12 +265,7 @@ public final class SPFEngine: Sendable {
             }
         }
         if let redirect = record.redirect { questions.append((redirect, .txt)) }
-        let resolver = self.resolver
-        await withTaskGroup(of: Void.self) { group in
-            for (name, type) in questions where !SPFMacro.containsMacro(name) && Self.isQueryable(name) {
-                group.addTask { _ = await resolver.lookup(name, type) }
-            }
-        }
+        await resolver.prefetch(questions.filter { !SPFMacro.containsMacro($0.name) && Self.isQueryable($0.name) })
     }
 
     private func count(_ state: State) throws {

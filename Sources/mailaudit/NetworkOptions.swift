@@ -10,8 +10,8 @@ struct NetworkOptions: ParsableArguments {
     var resolver: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "PEM file of CA certificates to trust for the resolver and for HTTPS fetches, instead of the system's. Verification is never turned off.",
-        discussion: "Default: $MAILAUDIT_CA_FILE, else the system's CA bundle.", valueName: "path"))
+        "PEM file of CA certificates to trust, besides the system's, for the resolver and for HTTPS fetches. Verification is never turned off.",
+        discussion: "Default: $MAILAUDIT_CA_FILE, else the system's CA bundle alone.", valueName: "path"))
     var caFile: String?
 
     @Option(name: .long, help: ArgumentHelp("DoH request method: post or get.", valueName: "method"))

@@ -69,7 +69,11 @@ struct MXCheck {
                     return (host, await resolver.lookup(name, .a), await resolver.lookup(name, .aaaa))
                 }
             }
-            for await (host, v4, v6) in group {
+            // Taken in the MX records' order, not the answers', so the evidence reads the same every run.
+            var answers: [String: (DNSLookup, DNSLookup)] = [:]
+            for await (host, v4, v6) in group { answers[host] = (v4, v6) }
+            for host in observation.hosts {
+                guard let (v4, v6) = answers.removeValue(forKey: host) else { continue }
                 log.add(v4); log.add(v6)
                 if v4.status == .found || v6.status == .found { continue }
                 if let missing = MissingAnswer("the addresses of \(host)", v4.isError ? v4 : v6) {

@@ -82,13 +82,20 @@ struct SMTPStartTLSCheck {
             return finish(.notApplicable, "The domain has no MX records: no mail server to probe.")
         }
         let hosts = Array(mx.hosts.prefix(settings.smtpMaxHosts))
-        let results = await withTaskGroup(of: (Int, HostResult).self) { group in
+        // Each host's probe keeps its own evidence, joined in the MX order: the same order every run.
+        let results = await withTaskGroup(of: (Int, HostResult, EvidenceLog).self) { group in
             for (index, host) in hosts.enumerated() {
-                group.addTask { (index, await probe(host, log: log)) }
+                group.addTask {
+                    let hostLog = EvidenceLog()
+                    return (index, await probe(host, log: hostLog), hostLog)
+                }
             }
-            var results = [HostResult?](repeating: nil, count: hosts.count)
-            for await (index, result) in group { results[index] = result }
-            return results.compactMap { $0 }
+            var results = [(HostResult, EvidenceLog)?](repeating: nil, count: hosts.count)
+            for await (index, result, hostLog) in group { results[index] = (result, hostLog) }
+            return results.compactMap { $0 }.map { result, hostLog in
+                log.add(contentsOf: hostLog.all)
+                return result
+            }
         }
         let skipped = mx.hosts.count > hosts.count ? " (the first \(hosts.count) of \(mx.hosts.count) MX hosts)" : ""
         if let failing = results.first(where: \.isFailure) {

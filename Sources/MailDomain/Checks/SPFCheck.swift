@@ -50,11 +50,16 @@ struct SPFCheck {
         // record can mean to list, so that every term is evaluated: what the engine spends is
         // what the record costs a receiver. The limits are raised so the count goes on past
         // the receivers' and tells how far over them a record is.
-        let engine = SPFEngine(resolver: EvidenceRecordingResolver(resolver, log: log), maxLookups: Self.countingBound,
-                               maxVoidLookups: Self.countingBound, prefetch: true)
-        async let overIPv4 = engine.checkHost(ip: Self.unlistedIPv4, sender: "postmaster@\(domain)", helo: domain)
-        async let overIPv6 = engine.checkHost(ip: Self.unlistedIPv6, sender: "postmaster@\(domain)", helo: domain)
+        // Each evaluation keeps its own evidence, so that the two running side by side give one
+        // order: the record's answer, the IPv4 evaluation's questions, then the IPv6 one's others.
+        let recorders = (v4: EvidenceRecordingResolver(resolver), v6: EvidenceRecordingResolver(resolver))
+        func engine(_ recorder: EvidenceRecordingResolver) -> SPFEngine {
+            SPFEngine(resolver: recorder, maxLookups: Self.countingBound, maxVoidLookups: Self.countingBound, prefetch: true)
+        }
+        async let overIPv4 = engine(recorders.v4).checkHost(ip: Self.unlistedIPv4, sender: "postmaster@\(domain)", helo: domain)
+        async let overIPv6 = engine(recorders.v6).checkHost(ip: Self.unlistedIPv6, sender: "postmaster@\(domain)", helo: domain)
         let (v4, v6) = await (overIPv4, overIPv6)
+        log.add(contentsOf: recorders.v4.evidence + recorders.v6.evidence, skippingRepeats: true)
         let evaluations = [(family: "IPv4", address: "240.0.0.1", evaluation: v4), (family: "IPv6", address: "100::1", evaluation: v6)]
         // The tree is the IPv4 evaluation's; the counts are the larger of the two, as void
         // look-ups differ when a name has an address of one family only.
