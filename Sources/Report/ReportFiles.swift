@@ -28,7 +28,17 @@ public enum ReportFiles {
             try plan.commit()
             try Data(MarkdownReport.render(result).utf8).write(to: URL(fileURLWithPath: path("summary.md")), options: .atomic)
         } catch {
-            throw Failure(description: "cannot write the report into \(folder): \((error as? StreamedFile.Failure)?.description ?? error.localizedDescription)")
+            throw Failure(description: "cannot write the report into \(folder): \(Self.reason(error))")
+        }
+    }
+
+    /// What went wrong in words: an encoding error's own account rather than Foundation's
+    /// "the data isn't in the correct format".
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case let failure as StreamedFile.Failure: return failure.description
+        case EncodingError.invalidValue(_, let context): return context.debugDescription
+        default: return error.localizedDescription
         }
     }
 }

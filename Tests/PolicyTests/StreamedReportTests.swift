@@ -101,6 +101,26 @@ final class StreamedReportTests: XCTestCase {
         }
     }
 
+    /// Redaction goes a Member at a time through the JSON, which carries no control text: every
+    /// finding keeps its control's text, a Member shown by the rule is kept as they were, and
+    /// the redacted result writes a report.
+    func testRedactionKeepsEachFindingsControlTextAndTheMembersShown() throws {
+        var original = result(members: 4)
+        original.members[1].accountClass = .organisation
+        original.members[1].name = "Alex Shown"
+        let redacted = try Redaction.redact(original)
+        XCTAssertTrue(redacted.redacted)
+        XCTAssertEqual(redacted.members.map(\.findings.count), original.members.map(\.findings.count))
+        for (before, after) in zip(original.members, redacted.members) {
+            XCTAssertEqual(after.findings.map(\.text), before.findings.map(\.text), before.id)
+        }
+        XCTAssertEqual(redacted.members[1].name, "Alex Shown")
+        XCTAssertEqual(redacted.members[1].address, original.members[1].address)
+        XCTAssertEqual(redacted.members[0].name, "M.0. (Council 0)")
+        XCTAssertEqual(redacted.members[0].address, "(withheld)@b.test")
+        XCTAssertNoThrow(try streamed(redacted))
+    }
+
     func testTheStreamedPageIsTheWholePage() throws {
         let result = result(members: 4)
         var pieces: [String] = []
@@ -227,7 +247,9 @@ final class RedactionIndexTests: XCTestCase {
     func testEveryStringValueOfTheJSONTextIsRewrittenAndNoKey() throws {
         let index = Redaction.ReplacementIndex([Redaction.Replacement(text: "Dana Brooks", with: "D.B.", wholeWord: false)])
         let json = Data(#"{"Dana Brooks":"Dana Brooks","list":["x \"Dana Brooks\" y",1,true,null,"DANA BROOKS\n"],"n":{"k":"Dana\u0020Brooks"}}"#.utf8)
-        let rewritten = try Redaction.rewriteStrings(json, index)
+        let rewritten = try XCTUnwrap(try Redaction.rewriteStrings(json, index))
+        XCTAssertNil(try Redaction.rewriteStrings(Data(#"{"Dana Brooks":"someone else","n":[1,"Dana"]}"#.utf8), index),
+                     "nothing replaced: nil, and the value is kept as it was")
         let tree = try XCTUnwrap(try JSONSerialization.jsonObject(with: rewritten) as? [String: Any])
         XCTAssertEqual(tree["Dana Brooks"] as? String, "D.B.")
         XCTAssertEqual((tree["list"] as? [Any])?.first as? String, "x \"D.B.\" y")
