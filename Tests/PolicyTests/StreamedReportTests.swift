@@ -210,8 +210,10 @@ final class StreamedReportTests: XCTestCase {
 final class RedactionIndexTests: XCTestCase {
     private func tryingEach(_ replacements: [Redaction.Replacement], _ text: String) -> String {
         var out = text
-        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord == nil ? .caseInsensitive : []) != nil {
-            if let expression = replacement.wholeWord {
+        for replacement in replacements where out.range(of: replacement.text, options: replacement.wholeWord ? [] : .caseInsensitive) != nil {
+            if replacement.wholeWord {
+                // The rule as a regular expression, against which the scan is checked.
+                let expression = try! NSRegularExpression(pattern: "(?<![\\p{L}\\p{N}])" + NSRegularExpression.escapedPattern(for: replacement.text) + "(?![\\p{L}\\p{N}])")
                 out = expression.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
                                                           withTemplate: NSRegularExpression.escapedTemplate(for: replacement.with))
             } else {
@@ -234,7 +236,8 @@ final class RedactionIndexTests: XCTestCase {
         let texts = [
             "", "no names here", "CLLR DANA BROOKS wrote", "mail DANA.BROOKS@GMAIL.COM now", "Brooks, Dana and Brooksy",
             "jürgen strauß", "JÜRGEN STRAUSS", "Jo and JO and jo", "Kim and \u{212A}im", "ab", "Dan", "x Cllr Dana Brooksx",
-            "Cllr Dana Brooks <dana.brooks@gmail.com> (Brooks)",
+            "Cllr Dana Brooks <dana.brooks@gmail.com> (Brooks)", "BrooksBrooks Brooks", "Brooks", "éBrooks Brooks1 _Brooks_ Brooks·x",
+            "Kim Kimberley Kim", "Dana\u{301} Dana", "٣Dana Dana٣ (Dana)", "KimKim Kim",
         ]
         let index = Redaction.ReplacementIndex(replacements)
         for text in texts {
