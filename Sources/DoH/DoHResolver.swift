@@ -210,9 +210,7 @@ public actor DoHResolver: DNSResolving {
         guard response.status == 200 else {
             return .failed(failure("DoH server answered HTTP \(response.status)"))
         }
-        // A media type holds no space or tab, so dropping them trims it (Foundation's trimming is slow on every answer).
-        let mediaType = response.contentType.map { $0.prefix { $0 != ";" }.filter { $0 != " " && $0 != "\t" }.lowercased() }
-        guard mediaType == "application/dns-message" else {
+        guard DNSMediaType.isDNSMessage(response.contentType) else {
             return .failed(failure("DoH server answered with content type \(response.contentType ?? "none"), not application/dns-message"))
         }
         let message: DNSMessage
@@ -224,6 +222,27 @@ public actor DoHResolver: DNSResolving {
         guard message.id == 0 else { return .failed(failure("the reply has ID \(message.id), the query had 0")) }
         let lookup = DNSLookup.from(message: message, name: name, type: type, observedAt: observedAt)
         return .answered(lookup, cacheSeconds: DNSLookup.cacheSeconds(for: message, cap: configuration.maxCacheSeconds))
+    }
+}
+
+/// RFC 8484's media type, recognised in a Content-Type header on every answer.
+enum DNSMediaType {
+    private static let expected = Array("application/dns-message".utf8)
+
+    /// The type before any parameter, case-blind, with spaces and tabs (which a media type never
+    /// holds) ignored. Compared on the bytes: making the lowercased string took eight
+    /// allocations an answer.
+    static func isDNSMessage(_ contentType: String?) -> Bool {
+        guard let contentType else { return false }
+        var matched = 0
+        for byte in contentType.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") { continue }
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            guard matched < expected.count, lower == expected[matched] else { return false }
+            matched += 1
+        }
+        return matched == expected.count
     }
 }
 
