@@ -117,6 +117,7 @@ public struct DNSMessageParser {
     /// Reads a possibly compressed name at the current offset.
     private mutating func name() throws -> String {
         var text: [UInt8] = []   // the labels in presentation form, joined by dots
+        text.reserveCapacity(64) // most names fit: one allocation, not one at each doubling
         var length = 1
         var cursor = offset
         var resumeAt: Int?          // where parsing continues after the first pointer
