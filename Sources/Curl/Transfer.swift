@@ -112,7 +112,9 @@ final class Transfer: CurlTask {
         if line.starts(with: HeaderLine.statusPrefix) {
             // A new status line starts a new response (after 100-continue, say): forget the old headers.
             statusLine = String(decoding: line, as: UTF8.self)
-            headers.removeAll()
+            // Room for a typical response's headers at once, rather than growing one by one.
+            headers.removeAll(keepingCapacity: true)
+            headers.reserveCapacity(16)
             if request.wantCertificateInfo && certificate == nil { certificate = handle.leafCertificate() }
         } else if let colon = line.firstIndex(of: UInt8(ascii: ":")) {
             let name = String(decoding: line[..<colon], as: UTF8.self).lowercased()

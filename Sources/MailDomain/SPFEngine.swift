@@ -149,6 +149,27 @@ public final class SPFEngine: Sendable {
     }
 
     private static func isValidDomain(_ domain: String) -> Bool {
+        var bytes = domain.utf8[...]
+        guard bytes.allSatisfy({ $0 < 0x80 }) else { return isValidDomainByCharacters(domain) }
+        // ASCII, the usual case: counted on the bytes, without making an array of the labels.
+        if bytes.last == UInt8(ascii: ".") { bytes = bytes.dropLast() }
+        guard bytes.count <= 253 else { return false }
+        var labels = 1, length = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard length > 0 else { return false }
+                labels += 1
+                length = 0
+            } else {
+                length += 1
+                guard length <= 63 else { return false }
+            }
+        }
+        return length > 0 && labels >= 2
+    }
+
+    /// A dot can be part of a larger character elsewhere, which belongs to one label.
+    private static func isValidDomainByCharacters(_ domain: String) -> Bool {
         var name = domain
         if name.hasSuffix(".") { name.removeLast() }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
