@@ -3,8 +3,9 @@ public enum DNSQueryEncoder {
     /// A query with ID 0 (RFC 8484 4.1: cache-friendly) and the RD and AD bits set: AD asks the
     /// resolver to say whether it validated the answer with DNSSEC (RFC 6840 5.7).
     public static func encode(name: String, type: RecordType) throws -> [UInt8] {
-        var message: [UInt8] = [0, 0, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 0]
-        message.reserveCapacity(message.count + name.utf8.count + 6)
+        var message: [UInt8] = []
+        message.reserveCapacity(12 + name.utf8.count + 6)   // one allocation for the whole query
+        message.append(contentsOf: [0, 0, 0x01, 0x20, 0, 1, 0, 0, 0, 0, 0, 0])
         try DNSName.appendWire(name, to: &message)
         message.append(UInt8(type.rawValue >> 8))
         message.append(UInt8(type.rawValue & 0xFF))

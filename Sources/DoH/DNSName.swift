@@ -82,17 +82,12 @@ public enum DNSName {
     /// here; SPF macros can make anything).
     public static func appendWire(_ name: String, to message: inout [UInt8]) throws {
         let normalized = normalize(name)
-        var labels: [ArraySlice<UInt8>] = []
-        let octets = Array(normalized.utf8)
-        if !normalized.isEmpty {
-            if octets.allSatisfy({ $0 < 0x80 }) {
-                // ASCII: the labels are what lies between the dots.
-                labels = octets.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-            } else {
-                // Elsewhere a dot can be part of a larger character, which is one label's.
-                labels = normalized.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8)[...] }
-            }
+        if normalized.utf8.allSatisfy({ $0 < 0x80 }) {
+            try appendASCIIWire(normalized, name: name, to: &message)
+            return
         }
+        // Elsewhere a dot can be part of a larger character, which is one label's.
+        let labels = normalized.split(separator: ".", omittingEmptySubsequences: false).map { Array($0.utf8)[...] }
         var total = 1
         for label in labels {
             if label.isEmpty { throw DNSQueryError.invalidName(name, "empty label") }
@@ -105,6 +100,41 @@ public enum DNSName {
             message.append(contentsOf: label)
         }
         message.append(0)
+    }
+
+    /// ASCII, the usual case: the labels are what lies between the dots, written as they are
+    /// found, without an array of them. The checks are the same and in the same order; on an
+    /// error the message is left as it was.
+    private static func appendASCIIWire(_ normalized: String, name: String, to message: inout [UInt8]) throws {
+        let start = message.count
+        do {
+            if !normalized.isEmpty {
+                var lengthAt = message.count
+                message.append(0)
+                for byte in normalized.utf8 {
+                    if byte == UInt8(ascii: ".") {
+                        try closeLabel(at: lengthAt, in: &message, name: name)
+                        lengthAt = message.count
+                        message.append(0)
+                    } else {
+                        message.append(byte)
+                    }
+                }
+                try closeLabel(at: lengthAt, in: &message, name: name)
+            }
+            if message.count - start + 1 > 255 { throw DNSQueryError.invalidName(name, "longer than 255 octets") }
+            message.append(0)
+        } catch {
+            message.removeSubrange(start...)
+            throw error
+        }
+    }
+
+    private static func closeLabel(at lengthAt: Int, in message: inout [UInt8], name: String) throws {
+        let length = message.count - lengthAt - 1
+        if length == 0 { throw DNSQueryError.invalidName(name, "empty label") }
+        if length > 63 { throw DNSQueryError.invalidName(name, "a label is longer than 63 octets") }
+        message[lengthAt] = UInt8(length)
     }
 }
 

@@ -54,6 +54,35 @@ final class DNSMessageTests: XCTestCase {
         XCTAssertThrowsError(try DNSQueryEncoder.encode(name: "a..b", type: .a))
     }
 
+    /// The wire form at the limits: a label of 63 octets and a name of 255 in all are written,
+    /// one more is refused with the reason, and a refused name leaves the message as it was.
+    func testNamesAreWrittenUpToTheirLimitsAndRefusedPastThem() throws {
+        func wire(_ name: String) throws -> [UInt8] { Array(try DNSQueryEncoder.encode(name: name, type: .a)[12...].dropLast(4)) }
+        func reason(_ name: String) -> String? {
+            var message: [UInt8] = [9, 9]
+            do { try DNSName.appendWire(name, to: &message); return nil } catch {
+                XCTAssertEqual(message, [9, 9], "a refused name leaves the message as it was: \(name)")
+                guard case let DNSQueryError.invalidName(_, why) = error else { return "\(error)" }
+                return why
+            }
+        }
+        let label63 = String(repeating: "a", count: 63)
+        XCTAssertEqual(try wire(label63 + ".b"), [63] + Array(label63.utf8) + [1, UInt8(ascii: "b"), 0])
+        XCTAssertEqual(try wire("x"), [1, UInt8(ascii: "x"), 0])
+        XCTAssertEqual(try wire(""), [0], "the root")
+        XCTAssertEqual(try wire("A.B-c._d"), [1, 97, 3, 98, 45, 99, 2, 95, 100, 0], "lower case, every octet kept")
+        // 255 octets in all: four labels of 62 and one of 1 (4 × 63 + 2 + the root's 1).
+        let full = Array(repeating: String(repeating: "c", count: 62), count: 4).joined(separator: ".") + ".d"
+        XCTAssertEqual(try wire(full).count, 255)
+        XCTAssertEqual(reason(full + "e"), "longer than 255 octets")
+        XCTAssertEqual(reason(String(repeating: "a", count: 64) + ".b"), "a label is longer than 63 octets")
+        XCTAssertEqual(reason("a..b"), "empty label")
+        XCTAssertEqual(reason(".a"), "empty label")
+        XCTAssertEqual(reason("a.b.."), "empty label")
+        XCTAssertEqual(reason(String(repeating: "a", count: 64) + "..b"), "a label is longer than 63 octets", "the first fault in order")
+        XCTAssertEqual(reason("é." + String(repeating: "a", count: 64)), "a label is longer than 63 octets")
+    }
+
     func testTXTStringsAreJoinedWithNothingBetween() throws {
         var builder = ResponseBuilder(answers: 1)
         builder.question("example.org", .txt)
