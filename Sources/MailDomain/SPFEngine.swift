@@ -10,7 +10,14 @@ public struct SPFEvaluation: Sendable, Equatable {
     public var lookups: Int
     public var voidLookups: Int
     /// The terms evaluated, in order ("domain: term").
-    public var path: [String]
+    public var path: [String] { steps.map { "\($0.domain): \($0.term)" } }
+    /// The same, kept as its parts: the text is made only when asked for (by spf-check), not for
+    /// each of the thousands of terms an audit evaluates.
+    public var steps: [Step]
+    public struct Step: Sendable, Equatable {
+        public var domain: String
+        public var term: String
+    }
     /// The terms that decided the result, from the first record down: an include (or redirect)
     /// and the term that matched in the record it leads to. Empty when no term matched.
     public var decidedBy: [String]
@@ -57,7 +64,7 @@ public final class SPFEngine: Sendable {
         let state = State(ip: ip, local: local, senderDomain: domain, helo: helo)
         let result = await evaluate(domain: domain, via: "record", state: state)
         return SPFEvaluation(result: result, explanation: state.explanation, lookups: state.lookups,
-                             voidLookups: state.voidLookups, path: state.path, decidedBy: state.decidedBy, reason: state.reason,
+                             voidLookups: state.voidLookups, steps: state.path, decidedBy: state.decidedBy, reason: state.reason,
                              tree: state.tree(), warnings: state.warnings, ptrTerms: state.ptrTerms)
     }
 
@@ -68,7 +75,7 @@ public final class SPFEngine: Sendable {
         let helo: String
         var lookups = 0
         var voidLookups = 0
-        var path: [String] = []
+        var path: [SPFEvaluation.Step] = []
         var explanation: String?
         var reason: String?
         /// The matching terms that gave the result, from the first record down (an include, then
@@ -142,10 +149,10 @@ public final class SPFEngine: Sendable {
 
     /// A literal name that is not a domain is a broken record (permerror); a name a macro made is
     /// the sender's doing, and simply matches nothing.
-    private static func worthAsking(_ target: String, spec: String?, term: String) throws -> Bool {
+    private static func worthAsking(_ target: String, spec: String?, term: @autoclosure () -> String) throws -> Bool {
         if isQueryable(target) { return true }
         if let spec, SPFMacro.containsMacro(spec) { return false }
-        throw Abort(result: .permerror, reason: "\(term): \(target) is not a valid domain name")
+        throw Abort(result: .permerror, reason: "\(term()): \(target) is not a valid domain name")
     }
 
     private static func isValidDomain(_ domain: String) -> Bool {
@@ -212,7 +219,7 @@ public final class SPFEngine: Sendable {
         if prefetch { await prefetchTargets(of: record, domain: domain, v6: state.ip.count == 16) }
         do {
             for directive in record.directives {
-                state.path.append("\(domain): \(directive.text)")
+                state.path.append(SPFEvaluation.Step(domain: domain, term: directive.text))
                 if directive.mechanism.queriesDNS { try count(state) }
                 if try await matches(directive, domain: domain, state: state) {
                     // An include matched because of a term in the included record: keep that below it.
@@ -233,7 +240,7 @@ public final class SPFEngine: Sendable {
                 }
             }
             if let redirect = record.redirect {
-                state.path.append("\(domain): redirect=\(redirect)")
+                state.path.append(SPFEvaluation.Step(domain: domain, term: "redirect=\(redirect)"))
                 try count(state)
                 let target = try await expand(redirect, domain: domain, state: state, explanation: false, domainSpec: true)
                 state.explanation = nil
@@ -296,14 +303,14 @@ public final class SPFEngine: Sendable {
         }
     }
 
-    private func void(_ answer: DNSLookup, state: State, term: String) throws {
+    private func void(_ answer: DNSLookup, state: State, term: @autoclosure () -> String) throws {
         if case let .error(message) = answer.status {
-            throw Abort(result: .temperror, reason: "\(term): the look-up for \(answer.name) failed (\(message))")
+            throw Abort(result: .temperror, reason: "\(term()): the look-up for \(answer.name) failed (\(message))")
         }
         guard answer.isVoid else { return }
         state.charge(void: 1)
         let found = answer.status == .nxDomain ? "\(answer.name) does not exist" : "\(answer.name) has no \(answer.type) record"
-        state.note("\(term): a void look-up (\(found))")
+        state.note("\(term()): a void look-up (\(found))")
         if state.voidLookups > maxVoidLookups {
             throw Abort(result: .permerror, reason: "more than \(maxVoidLookups) void look-ups (RFC 7208 4.6.4)")
         }
@@ -331,7 +338,8 @@ public final class SPFEngine: Sendable {
 
     private func matches(_ directive: SPFRecord.Directive, domain: String, state: State) async throws -> Bool {
         let v6 = state.ip.count == 16
-        let term = "\(domain): \(directive.text)"
+        // Made only when an error or a void look-up needs it, not for every term evaluated.
+        func term() -> String { "\(domain): \(directive.text)" }
         switch directive.mechanism {
         case .all:
             return true
@@ -346,26 +354,26 @@ public final class SPFEngine: Sendable {
             }
         case let .a(spec, ip4Prefix, ip6Prefix):
             let target = try await target(spec, domain: domain, state: state)
-            guard try Self.worthAsking(target, spec: spec, term: term) else { return false }
+            guard try Self.worthAsking(target, spec: spec, term: term()) else { return false }
             let (answer, list) = await addresses(target, v6: v6)
-            try void(answer, state: state, term: term)
+            try void(answer, state: state, term: term())
             return list.contains { inNetwork($0, state.ip, prefix: v6 ? ip6Prefix : ip4Prefix) }
         case let .mx(spec, ip4Prefix, ip6Prefix):
             let target = try await target(spec, domain: domain, state: state)
-            guard try Self.worthAsking(target, spec: spec, term: term) else { return false }
+            guard try Self.worthAsking(target, spec: spec, term: term()) else { return false }
             let answer = await resolver.lookup(target, .mx)
-            try void(answer, state: state, term: term)
+            try void(answer, state: state, term: term())
             // Exchange names come in presentation form; a name with octets that are not text matches nothing.
             let names = answer.records.compactMap { record -> String? in
                 if case let .mx(_, exchange) = record.data, !exchange.isEmpty { return DNSName.unescape(exchange) } else { return nil }
             }
             if names.count > 10 {
-                throw Abort(result: .permerror, reason: "\(term): \(names.count) MX names, more than the 10 allowed (RFC 7208 4.6.4)")
+                throw Abort(result: .permerror, reason: "\(term()): \(names.count) MX names, more than the 10 allowed (RFC 7208 4.6.4)")
             }
             for name in names {
                 let (lookup, list) = await addresses(name, v6: v6)
                 if case let .error(message) = lookup.status {
-                    throw Abort(result: .temperror, reason: "\(term): the address look-up for \(name) failed (\(message))")
+                    throw Abort(result: .temperror, reason: "\(term()): the address look-up for \(name) failed (\(message))")
                 }
                 if list.contains(where: { inNetwork($0, state.ip, prefix: v6 ? ip6Prefix : ip4Prefix) }) { return true }
             }
@@ -381,9 +389,9 @@ public final class SPFEngine: Sendable {
             return v6 && inNetwork(address, state.ip, prefix: prefix)
         case let .exists(spec):
             let target = try await expand(spec, domain: domain, state: state, explanation: false, domainSpec: true)
-            guard try Self.worthAsking(target, spec: spec, term: term) else { return false }
+            guard try Self.worthAsking(target, spec: spec, term: term()) else { return false }
             let answer = await resolver.lookup(target, .a)
-            try void(answer, state: state, term: term)
+            try void(answer, state: state, term: term())
             return answer.status == .found
         }
     }
