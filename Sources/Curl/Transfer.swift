@@ -25,11 +25,21 @@ final class Transfer: CurlTask {
         }
         self.handle = handle
         self.request = request
-        guard request.url.lowercased().hasPrefix("https://") else {
+        guard Self.isHTTPS(request.url) else {
             throw HTTPFailure.refusedURL(url: request.url, reason: "only https:// URLs are fetched")
         }
         if pooled == nil { try configureShape() }
         try configureThisTransfer()
+    }
+
+    /// The URL starts "https://" in any case. Compared on the bytes: lowercasing the whole URL
+    /// for it took an allocation on every transfer.
+    static func isHTTPS(_ url: String) -> Bool {
+        let expected = "https://".utf8
+        guard url.utf8.count >= expected.count else { return false }
+        return zip(url.utf8, expected).allSatisfy { byte, wanted in
+            (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte) == wanted
+        }
     }
 
     /// The options every request of this shape has.

@@ -78,7 +78,12 @@ public struct ResourceRecord: Sendable, Equatable {
     /// A TXT record's strings joined with nothing between them (RFC 7208 3.3, RFC 7489 6.6.3).
     public var joinedText: String? {
         guard case let .txt(strings) = data else { return nil }
-        return String(decoding: strings.joined(), as: UTF8.self)
+        // Most records are one string: decoded as it is, not first copied out of a joined view.
+        if strings.count == 1 { return String(decoding: strings[0], as: UTF8.self) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(strings.reduce(0) { $0 + $1.count })
+        for string in strings { bytes += string }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The record data as a zone file would print it, for evidence. Non-printable bytes are escaped.

@@ -94,6 +94,21 @@ final class DNSMessageTests: XCTestCase {
         XCTAssertEqual(lookup.texts, ["v=spf1 include:a.example -all"])
     }
 
+    /// One string, several, an empty list and a string split inside a multi-byte character all
+    /// join to the same text; bytes that are not UTF-8 become U+FFFD, as before.
+    func testJoinedTextIsTheStringsBytesDecodedTogether() {
+        func joined(_ strings: [[UInt8]]) -> String? {
+            ResourceRecord(name: "a.test", type: .txt, ttl: 0, data: .txt(strings)).joinedText
+        }
+        XCTAssertEqual(joined([Array("v=DMARC1; p=reject".utf8)]), "v=DMARC1; p=reject")
+        XCTAssertEqual(joined([Array("v=spf1 ".utf8), [], Array("-all".utf8)]), "v=spf1 -all")
+        XCTAssertEqual(joined([]), "")
+        let e = Array("é".utf8)
+        XCTAssertEqual(joined([[e[0]], [e[1]]]), "é", "a character split between two strings is whole again")
+        XCTAssertEqual(joined([[0x61, 0xFF]]), "a\u{FFFD}")
+        XCTAssertNil(ResourceRecord(name: "a.test", type: .a, ttl: 0, data: .a([127, 0, 0, 1])).joinedText)
+    }
+
     func testCompressionPointersAreFollowed() throws {
         var builder = ResponseBuilder(answers: 1)
         builder.question("example.org", .mx)

@@ -164,3 +164,25 @@ final class TrustBundleTests: XCTestCase {
         XCTAssertFalse(missing.dropDirectory)
     }
 }
+
+/// Only https:// URLs are fetched, whatever the case of the scheme; the refusal names the URL.
+final class HTTPSOnlyTests: XCTestCase {
+    func testOnlyHTTPSURLsAreFetched() async throws {
+        for url in ["https://a.test/", "HTTPS://a.test/", "HttpS://a.test/x?y=1"] {
+            XCTAssertTrue(Transfer.isHTTPS(url), url)
+        }
+        for url in ["http://a.test/", "https:/a.test/", "https:", "", "ftp://a.test/", " https://a.test/", "https\u{1A}//a.test/",
+                    "\u{130}ttps://a.test/", "httpsː//a.test/"] {
+            XCTAssertFalse(Transfer.isHTTPS(url), url)
+        }
+        let client = CurlClient()
+        defer { client.shutdown() }
+        do {
+            _ = try await client.perform(HTTPRequest(url: "http://127.0.0.1:9/"))
+            XCTFail("a plain http:// URL was fetched")
+        } catch let HTTPFailure.refusedURL(url, reason) {
+            XCTAssertEqual(url, "http://127.0.0.1:9/")
+            XCTAssertEqual(reason, "only https:// URLs are fetched")
+        }
+    }
+}
