@@ -21,18 +21,22 @@ public enum JSONOutput {
         private let write: (Data) -> Void
         private let encoder = JSONOutput.encoder
         private var count = 0
+        /// One element's bytes. Kept with its room from one element to the next: grown afresh
+        /// for each domain it took a dozen allocations a domain.
+        private var buffer: [UInt8] = []
 
         public init(_ write: @escaping (Data) -> Void) { self.write = write }
 
         public mutating func append<T: Encodable>(_ element: T) throws {
-            var out = count == 0 ? Self.opening : Self.separator
+            buffer.removeAll(keepingCapacity: true)
+            buffer += count == 0 ? Self.opening : Self.separator
             if let report = element as? DomainReport {
-                out.append(contentsOf: "  ".utf8)
-                try DomainReportJSON.append(report, depth: 1, to: &out)
+                buffer.append(contentsOf: "  ".utf8)
+                try DomainReportJSON.append(report, depth: 1, to: &buffer)
             } else {
-                StreamedJSON.append(try encoder.encode(element), indentedBy: 2, to: &out)
+                StreamedJSON.append(try encoder.encode(element), indentedBy: 2, to: &buffer)
             }
-            write(Data(out))
+            write(Data(buffer))
             count += 1
         }
 

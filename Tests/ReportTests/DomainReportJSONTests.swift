@@ -54,6 +54,21 @@ final class DomainReportJSONTests: XCTestCase {
         }
     }
 
+    /// The writer keeps one buffer from element to element: a short element after a long one
+    /// carries nothing of it, and elements the encoder writes go through the same buffer.
+    func testAShortElementAfterALongOneIsItselfAlone() throws {
+        var long = report(0)
+        long.checks[0].summary = String(repeating: "long ", count: 4_000)
+        let short = DomainReport(domain: "s.test", asciiDomain: "s.test", checkedAt: Date(timeIntervalSince1970: 0), checks: [])
+        XCTAssertEqual(try streamed([long, short, long]), try JSONOutput.encode([long, short, long]))
+
+        var out = Data()
+        var writer = JSONOutput.ArrayWriter { out.append($0) }
+        for words in [["a much longer first element", "with two strings"], ["b"]] { try writer.append(words) }
+        writer.finish()
+        XCTAssertEqual(String(decoding: out, as: UTF8.self), String(decoding: try JSONOutput.encode([["a much longer first element", "with two strings"], ["b"]]), as: UTF8.self))
+    }
+
     func testEveryCharacterIsEscapedAsTheEncoderEscapesIt() throws {
         var text = ""
         for scalar in (0..<0x800).compactMap(UnicodeScalar.init) { text.unicodeScalars.append(scalar) }
